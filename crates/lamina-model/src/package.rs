@@ -1,0 +1,1 @@
+//! Deployment package inspection (being written).
