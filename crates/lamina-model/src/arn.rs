@@ -50,10 +50,20 @@ pub fn parse(arn: &str) -> Option<LambdaArn<'_>> {
     let kind = it.next()?;
     let name = it.next()?;
     let qualifier = it.next();
-    if region.is_empty() || account.is_empty() || name.is_empty() || qualifier.is_some_and(|q| q.contains(':') || q.is_empty()) {
+    if region.is_empty()
+        || account.is_empty()
+        || name.is_empty()
+        || qualifier.is_some_and(|q| q.contains(':') || q.is_empty())
+    {
         return None;
     }
-    Some(LambdaArn { region, account, kind, name, qualifier })
+    Some(LambdaArn {
+        region,
+        account,
+        kind,
+        name,
+        qualifier,
+    })
 }
 
 #[cfg(test)]
@@ -64,7 +74,16 @@ mod tests {
     fn round_trip() {
         let a = function_qualified("us-east-1", "123456789012", "f", "$LATEST");
         let p = parse(&a).expect("parses");
-        assert_eq!((p.region, p.account, p.kind, p.name, p.qualifier), ("us-east-1", "123456789012", "function", "f", Some("$LATEST")));
+        assert_eq!(
+            (p.region, p.account, p.kind, p.name, p.qualifier),
+            (
+                "us-east-1",
+                "123456789012",
+                "function",
+                "f",
+                Some("$LATEST")
+            )
+        );
         assert!(parse("arn:aws:s3:::bucket").is_none());
         assert!(parse("arn:aws:lambda:us-east-1:1:function:f:1:2").is_none());
     }

@@ -16,12 +16,20 @@ pub struct Violation {
 impl Violation {
     /// A violation of a string value (quoted as `'v'`).
     pub fn new(value: impl fmt::Display, path: &str, constraint: impl Into<String>) -> Self {
-        Violation { value: format!("'{value}'"), path: path.to_string(), constraint: constraint.into() }
+        Violation {
+            value: format!("'{value}'"),
+            path: path.to_string(),
+            constraint: constraint.into(),
+        }
     }
 
     /// A null (missing) required member.
     pub fn null(path: &str) -> Self {
-        Violation { value: "null".into(), path: path.into(), constraint: "Member must not be null".into() }
+        Violation {
+            value: "null".into(),
+            path: path.into(),
+            constraint: "Member must not be null".into(),
+        }
     }
 }
 
@@ -30,9 +38,18 @@ pub fn coral_message(violations: &[Violation]) -> String {
     let n = violations.len();
     let items: Vec<String> = violations
         .iter()
-        .map(|v| format!("Value {} at '{}' failed to satisfy constraint: {}", v.value, v.path, v.constraint))
+        .map(|v| {
+            format!(
+                "Value {} at '{}' failed to satisfy constraint: {}",
+                v.value, v.path, v.constraint
+            )
+        })
         .collect();
-    let noun = if n == 1 { "validation error" } else { "validation errors" };
+    let noun = if n == 1 {
+        "validation error"
+    } else {
+        "validation errors"
+    };
     format!("{n} {noun} detected: {}", items.join("; "))
 }
 
@@ -157,7 +174,11 @@ mod tests {
 
     #[test]
     fn coral_singular_and_plural() {
-        let one = coral_message(&[Violation::new(3000, "timeout", "Member must have value less than or equal to 900")]);
+        let one = coral_message(&[Violation::new(
+            3000,
+            "timeout",
+            "Member must have value less than or equal to 900",
+        )]);
         assert_eq!(
             one,
             "1 validation error detected: Value '3000' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900"

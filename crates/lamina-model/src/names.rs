@@ -17,7 +17,8 @@ pub const STATEMENT_ID_PATTERN: &str = "([a-zA-Z0-9-_]+)";
 /// Pattern for RemovePermission statement ids (path).
 pub const STATEMENT_ID_PATH_PATTERN: &str = "([a-zA-Z0-9-_.]+)";
 /// Pattern AWS prints for layer names.
-pub const LAYER_NAME_PATTERN: &str = r"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+";
+pub const LAYER_NAME_PATTERN: &str =
+    r"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+";
 /// Pattern AWS prints for roles.
 pub const ROLE_PATTERN: &str = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+";
 
@@ -64,10 +65,18 @@ pub fn parse_function_name(input: &str, shape: NameShape) -> Result<FunctionRef,
     let mut violations = Vec::new();
     let len = input.chars().count();
     if len > max {
-        violations.push(Violation::new(input, "functionName", format!("Member must have length less than or equal to {max}")));
+        violations.push(Violation::new(
+            input,
+            "functionName",
+            format!("Member must have length less than or equal to {max}"),
+        ));
     }
     if len < 1 {
-        violations.push(Violation::new(input, "functionName", "Member must have length greater than or equal to 1"));
+        violations.push(Violation::new(
+            input,
+            "functionName",
+            "Member must have length greater than or equal to 1",
+        ));
     }
     let caps = re.captures(input);
     if caps.is_none() {
@@ -82,11 +91,18 @@ pub fn parse_function_name(input: &str, shape: NameShape) -> Result<FunctionRef,
         _ => return Err(LambdaError::Validation(violations)),
     };
     // Groups: 1 arn prefix, 3 region+':', 9 account+':', 10 'function:', 11 name, 12 ':qualifier', 13 qualifier.
-    let region = caps.get(3).map(|m| m.as_str().trim_end_matches(':').to_string());
-    let account = caps.get(9).map(|m| m.as_str().trim_end_matches(':').to_string());
+    let region = caps
+        .get(3)
+        .map(|m| m.as_str().trim_end_matches(':').to_string());
+    let account = caps
+        .get(9)
+        .map(|m| m.as_str().trim_end_matches(':').to_string());
     let has_arn = caps.get(1).is_some();
     let has_function_kw = caps.get(10).is_some();
-    let name = caps.get(11).map(|m| m.as_str().to_string()).unwrap_or_default();
+    let name = caps
+        .get(11)
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
     let qualifier = caps.get(13).map(|m| m.as_str().to_string());
     // The pattern admits `arn:aws:lambda:` forms that are not real ARNs (no region or account);
     // AWS rejects those with the same pattern message.
@@ -97,20 +113,37 @@ pub fn parse_function_name(input: &str, shape: NameShape) -> Result<FunctionRef,
             format!("Member must satisfy regular expression pattern: {pattern}"),
         )));
     }
-    Ok(FunctionRef { name, account, region, qualifier })
+    Ok(FunctionRef {
+        name,
+        account,
+        region,
+        qualifier,
+    })
 }
 
 /// Validate a `Qualifier` query parameter (§7.1).
 pub fn validate_qualifier(q: &str) -> Result<(), LambdaError> {
     let mut v = Vec::new();
     if q.chars().count() > 128 {
-        v.push(Violation::new(q, "qualifier", "Member must have length less than or equal to 128"));
+        v.push(Violation::new(
+            q,
+            "qualifier",
+            "Member must have length less than or equal to 128",
+        ));
     }
     if q.is_empty() {
-        v.push(Violation::new(q, "qualifier", "Member must have length greater than or equal to 1"));
+        v.push(Violation::new(
+            q,
+            "qualifier",
+            "Member must have length greater than or equal to 1",
+        ));
     }
     if !QUALIFIER_RE.is_match(q) {
-        v.push(Violation::new(q, "qualifier", format!("Member must satisfy regular expression pattern: {QUALIFIER_PATTERN}")));
+        v.push(Violation::new(
+            q,
+            "qualifier",
+            format!("Member must satisfy regular expression pattern: {QUALIFIER_PATTERN}"),
+        ));
     }
     if v.is_empty() {
         Ok(())
@@ -120,7 +153,9 @@ pub fn validate_qualifier(q: &str) -> Result<(), LambdaError> {
 }
 
 fn is_word(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// True when `s` is a published version number.
@@ -132,10 +167,18 @@ pub fn is_version_number(s: &str) -> bool {
 pub fn validate_alias_name(name: &str) -> Result<(), LambdaError> {
     let mut v = Vec::new();
     if name.chars().count() > 128 {
-        v.push(Violation::new(name, "name", "Member must have length less than or equal to 128"));
+        v.push(Violation::new(
+            name,
+            "name",
+            "Member must have length less than or equal to 128",
+        ));
     }
     if !is_word(name) || name.bytes().all(|b| b.is_ascii_digit()) {
-        v.push(Violation::new(name, "name", format!("Member must satisfy regular expression pattern: {ALIAS_PATTERN}")));
+        v.push(Violation::new(
+            name,
+            "name",
+            format!("Member must satisfy regular expression pattern: {ALIAS_PATTERN}"),
+        ));
     }
     if v.is_empty() {
         Ok(())
@@ -146,14 +189,28 @@ pub fn validate_alias_name(name: &str) -> Result<(), LambdaError> {
 
 /// Validate a statement id; `path` selects RemovePermission's laxer pattern (dots allowed).
 pub fn validate_statement_id(sid: &str, path: bool) -> Result<(), LambdaError> {
-    let ok_chars = sid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (path && b == b'.'));
+    let ok_chars = sid
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (path && b == b'.'));
     let mut v = Vec::new();
     if sid.chars().count() > 100 {
-        v.push(Violation::new(sid, "statementId", "Member must have length less than or equal to 100"));
+        v.push(Violation::new(
+            sid,
+            "statementId",
+            "Member must have length less than or equal to 100",
+        ));
     }
     if sid.is_empty() || !ok_chars {
-        let p = if path { STATEMENT_ID_PATH_PATTERN } else { STATEMENT_ID_PATTERN };
-        v.push(Violation::new(sid, "statementId", format!("Member must satisfy regular expression pattern: {p}")));
+        let p = if path {
+            STATEMENT_ID_PATH_PATTERN
+        } else {
+            STATEMENT_ID_PATTERN
+        };
+        v.push(Violation::new(
+            sid,
+            "statementId",
+            format!("Member must satisfy regular expression pattern: {p}"),
+        ));
     }
     if v.is_empty() {
         Ok(())
@@ -176,13 +233,23 @@ pub fn validate_role(role: &str) -> Result<(), LambdaError> {
 }
 
 /// A layer name input: a bare name or a layer ARN. Returns the bare name (and the ARN's region/account if any).
-pub fn parse_layer_name(input: &str) -> Result<(String, Option<String>, Option<String>), LambdaError> {
+pub fn parse_layer_name(
+    input: &str,
+) -> Result<(String, Option<String>, Option<String>), LambdaError> {
     let mut v = Vec::new();
     if input.chars().count() > 140 {
-        v.push(Violation::new(input, "layerName", "Member must have length less than or equal to 140"));
+        v.push(Violation::new(
+            input,
+            "layerName",
+            "Member must have length less than or equal to 140",
+        ));
     }
     if !LAYER_NAME_RE.is_match(input) {
-        v.push(Violation::new(input, "layerName", format!("Member must satisfy regular expression pattern: {LAYER_NAME_PATTERN}")));
+        v.push(Violation::new(
+            input,
+            "layerName",
+            format!("Member must satisfy regular expression pattern: {LAYER_NAME_PATTERN}"),
+        ));
     }
     if !v.is_empty() {
         return Err(LambdaError::Validation(v));
@@ -191,7 +258,11 @@ pub fn parse_layer_name(input: &str) -> Result<(String, Option<String>, Option<S
         let parts: Vec<&str> = input.split(':').collect();
         // arn:partition:lambda:region:account:layer:name
         if parts.len() == 7 {
-            return Ok((parts[6].to_string(), Some(parts[3].to_string()), Some(parts[4].to_string())));
+            return Ok((
+                parts[6].to_string(),
+                Some(parts[3].to_string()),
+                Some(parts[4].to_string()),
+            ));
         }
     }
     Ok((input.to_string(), None, None))
@@ -204,11 +275,18 @@ mod tests {
     #[test]
     fn plain_partial_and_full_forms() {
         let r = parse_function_name("my-fn", NameShape::Function).expect("plain");
-        assert_eq!((r.name.as_str(), r.account, r.region, r.qualifier), ("my-fn", None, None, None));
-        let r = parse_function_name("123456789012:function:my-fn", NameShape::Function).expect("partial");
+        assert_eq!(
+            (r.name.as_str(), r.account, r.region, r.qualifier),
+            ("my-fn", None, None, None)
+        );
+        let r = parse_function_name("123456789012:function:my-fn", NameShape::Function)
+            .expect("partial");
         assert_eq!(r.account.as_deref(), Some("123456789012"));
-        let r = parse_function_name("arn:aws:lambda:us-east-1:123456789012:function:my-fn:$LATEST", NameShape::Namespaced)
-            .expect("full");
+        let r = parse_function_name(
+            "arn:aws:lambda:us-east-1:123456789012:function:my-fn:$LATEST",
+            NameShape::Namespaced,
+        )
+        .expect("full");
         assert_eq!(r.region.as_deref(), Some("us-east-1"));
         assert_eq!(r.qualifier.as_deref(), Some("$LATEST"));
         let r = parse_function_name("my-fn:live", NameShape::Function).expect("qualified");
@@ -230,7 +308,10 @@ mod tests {
             "",
         ] {
             let e = parse_function_name(bad, NameShape::Namespaced);
-            assert!(matches!(e, Err(LambdaError::Validation(_))), "{bad} should be rejected: {e:?}");
+            assert!(
+                matches!(e, Err(LambdaError::Validation(_))),
+                "{bad} should be rejected: {e:?}"
+            );
         }
     }
 
@@ -242,9 +323,14 @@ mod tests {
 
     #[test]
     fn long_arn_reports_both_violations() {
-        let long = format!("arn:aws:lambda:us-east-1:123456789012:function:{}!", "a".repeat(140));
+        let long = format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}!",
+            "a".repeat(140)
+        );
         match parse_function_name(&long, NameShape::Function) {
-            Err(e @ LambdaError::Validation(_)) => assert!(e.to_string().starts_with("2 validation errors detected")),
+            Err(e @ LambdaError::Validation(_)) => {
+                assert!(e.to_string().starts_with("2 validation errors detected"))
+            }
             other => panic!("unexpected {other:?}"),
         }
     }

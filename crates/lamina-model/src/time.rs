@@ -14,7 +14,10 @@ mod tests {
 
     #[test]
     fn formats_with_millis_and_numeric_offset() {
-        let t = Utc.timestamp_millis_opt(1_565_821_571_234).single().expect("valid");
+        let t = Utc
+            .timestamp_millis_opt(1_565_821_571_234)
+            .single()
+            .expect("valid");
         assert_eq!(lambda_timestamp(t), "2019-08-14T22:26:11.234+0000");
     }
 }

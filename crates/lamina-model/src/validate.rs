@@ -30,9 +30,17 @@ impl Violations {
     pub fn range(&mut self, value: Option<i64>, path: &str, min: i64, max: i64) {
         if let Some(v) = value {
             if v > max {
-                self.push(Violation::new(v, path, format!("Member must have value less than or equal to {max}")));
+                self.push(Violation::new(
+                    v,
+                    path,
+                    format!("Member must have value less than or equal to {max}"),
+                ));
             } else if v < min {
-                self.push(Violation::new(v, path, format!("Member must have value greater than or equal to {min}")));
+                self.push(Violation::new(
+                    v,
+                    path,
+                    format!("Member must have value greater than or equal to {min}"),
+                ));
             }
         }
     }
@@ -42,9 +50,17 @@ impl Violations {
         if let Some(s) = value {
             let n = s.chars().count();
             if n > max {
-                self.push(Violation::new(s, path, format!("Member must have length less than or equal to {max}")));
+                self.push(Violation::new(
+                    s,
+                    path,
+                    format!("Member must have length less than or equal to {max}"),
+                ));
             } else if n < min {
-                self.push(Violation::new(s, path, format!("Member must have length greater than or equal to {min}")));
+                self.push(Violation::new(
+                    s,
+                    path,
+                    format!("Member must have length greater than or equal to {min}"),
+                ));
             }
         }
     }
@@ -53,17 +69,34 @@ impl Violations {
     pub fn one_of(&mut self, value: Option<&str>, path: &str, allowed: &[&str]) {
         if let Some(s) = value {
             if !allowed.contains(&s) {
-                self.push(Violation::new(s, path, format!("Member must satisfy enum value set: [{}]", allowed.join(", "))));
+                self.push(Violation::new(
+                    s,
+                    path,
+                    format!(
+                        "Member must satisfy enum value set: [{}]",
+                        allowed.join(", ")
+                    ),
+                ));
             }
         }
     }
 }
 
 /// MemorySize, Timeout, EphemeralStorage.Size, Description, Handler checks shared by create and update.
-pub fn check_sizes(v: &mut Violations, memory: Option<i64>, timeout: Option<i64>, ephemeral: Option<i64>) {
+pub fn check_sizes(
+    v: &mut Violations,
+    memory: Option<i64>,
+    timeout: Option<i64>,
+    ephemeral: Option<i64>,
+) {
     v.range(memory, "memorySize", MEMORY_MIN, MEMORY_MAX);
     v.range(timeout, "timeout", TIMEOUT_MIN, TIMEOUT_MAX);
-    v.range(ephemeral, "ephemeralStorage.size", EPHEMERAL_MIN, EPHEMERAL_MAX);
+    v.range(
+        ephemeral,
+        "ephemeralStorage.size",
+        EPHEMERAL_MIN,
+        EPHEMERAL_MAX,
+    );
 }
 
 /// Handler: 0–128 characters, no whitespace.
@@ -71,7 +104,11 @@ pub fn check_handler(v: &mut Violations, handler: Option<&str>) {
     if let Some(h) = handler {
         v.length(Some(h), "handler", 0, 128);
         if h.chars().any(char::is_whitespace) {
-            v.push(Violation::new(h, "handler", r"Member must satisfy regular expression pattern: [^\s]+"));
+            v.push(Violation::new(
+                h,
+                "handler",
+                r"Member must satisfy regular expression pattern: [^\s]+",
+            ));
         }
     }
 }
@@ -81,9 +118,17 @@ pub fn check_architectures(v: &mut Violations, archs: Option<&[String]>) {
     let Some(a) = archs else { return };
     let shown = format!("[{}]", a.join(", "));
     if a.len() > 1 {
-        v.push(Violation { value: format!("'{shown}'"), path: "architectures".into(), constraint: "Member must have length less than or equal to 1".into() });
+        v.push(Violation {
+            value: format!("'{shown}'"),
+            path: "architectures".into(),
+            constraint: "Member must have length less than or equal to 1".into(),
+        });
     } else if a.is_empty() {
-        v.push(Violation { value: format!("'{shown}'"), path: "architectures".into(), constraint: "Member must have length greater than or equal to 1".into() });
+        v.push(Violation {
+            value: format!("'{shown}'"),
+            path: "architectures".into(),
+            constraint: "Member must have length greater than or equal to 1".into(),
+        });
     } else if a.iter().any(|x| x != "x86_64" && x != "arm64") {
         v.push(Violation {
             value: format!("'{shown}'"),
@@ -95,21 +140,39 @@ pub fn check_architectures(v: &mut Violations, archs: Option<&[String]>) {
 
 /// Reserved environment variable names (§7.3).
 pub const RESERVED_ENV: &[&str] = &[
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+    "TZ",
 ];
 
 /// Validate environment variables: key pattern, reserved names, and the 4 KB limit measured as AWS
 /// measures it (the compact JSON of the map, in the order given).
-pub fn check_environment(vars: &serde_json::Map<String, serde_json::Value>) -> Result<BTreeMap<String, String>, LambdaError> {
+pub fn check_environment(
+    vars: &serde_json::Map<String, serde_json::Value>,
+) -> Result<BTreeMap<String, String>, LambdaError> {
     let mut out = BTreeMap::new();
     let mut bad_keys = Vec::new();
     for (k, val) in vars {
         let Some(s) = val.as_str() else {
-            return Err(LambdaError::Serialization(format!("Environment variable {k} must be a string")));
+            return Err(LambdaError::Serialization(format!(
+                "Environment variable {k} must be a string"
+            )));
         };
         let mut chars = k.chars();
         let ok = k.chars().count() >= 2
@@ -128,7 +191,11 @@ pub fn check_environment(vars: &serde_json::Map<String, serde_json::Value>) -> R
             constraint: "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]".into(),
         }));
     }
-    let reserved: Vec<&str> = vars.keys().map(String::as_str).filter(|k| RESERVED_ENV.contains(k)).collect();
+    let reserved: Vec<&str> = vars
+        .keys()
+        .map(String::as_str)
+        .filter(|k| RESERVED_ENV.contains(k))
+        .collect();
     if !reserved.is_empty() {
         return Err(LambdaError::InvalidParameter(format!(
             "Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: {}",
@@ -160,7 +227,12 @@ pub fn check_kms_arn(v: &mut Violations, arn: Option<&str>) {
         .and_then(|rest| rest.split_once(':'))
         .is_some_and(|(partition, rest)| {
             (partition.is_empty() || partition.starts_with("aws"))
-                && rest.split_once(':').is_some_and(|(svc, _)| !svc.is_empty() && svc.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'))
+                && rest.split_once(':').is_some_and(|(svc, _)| {
+                    !svc.is_empty()
+                        && svc.bytes().all(|b| {
+                            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                        })
+                })
         });
     if !ok {
         v.push(Violation::new(a, "kMSKeyArn", "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()"));
@@ -173,7 +245,10 @@ pub fn check_dead_letter_target(arn: &str) -> Result<(), LambdaError> {
         return Ok(());
     }
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = parts.len() == 6 && parts[0] == "arn" && (parts[2] == "sqs" || parts[2] == "sns") && !parts[5].is_empty();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && (parts[2] == "sqs" || parts[2] == "sns")
+        && !parts[5].is_empty();
     if ok {
         Ok(())
     } else {
@@ -192,12 +267,27 @@ pub fn check_logging(
     log_group: Option<&str>,
 ) {
     v.one_of(format, "loggingConfig.logFormat", &["JSON", "Text"]);
-    v.one_of(app_level, "loggingConfig.applicationLogLevel", &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]);
-    v.one_of(system_level, "loggingConfig.systemLogLevel", &["DEBUG", "INFO", "WARN"]);
+    v.one_of(
+        app_level,
+        "loggingConfig.applicationLogLevel",
+        &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"],
+    );
+    v.one_of(
+        system_level,
+        "loggingConfig.systemLogLevel",
+        &["DEBUG", "INFO", "WARN"],
+    );
     if let Some(g) = log_group {
         v.length(Some(g), "loggingConfig.logGroup", 1, 512);
-        if !g.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/#".contains(&b)) {
-            v.push(Violation::new(g, "loggingConfig.logGroup", r"Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+"));
+        if !g
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/#".contains(&b))
+        {
+            v.push(Violation::new(
+                g,
+                "loggingConfig.logGroup",
+                r"Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+",
+            ));
         }
     }
 }
@@ -224,21 +314,34 @@ pub struct LayerVersionArn {
 /// Parse `arn:aws:lambda:{r}:{a}:layer:{name}:{n}`.
 pub fn parse_layer_version_arn(arn: &str) -> Option<LayerVersionArn> {
     let p = crate::arn::parse(arn)?;
-    if p.kind != "layer" || p.account.len() != 12 || !p.account.bytes().all(|b| b.is_ascii_digit()) {
+    if p.kind != "layer" || p.account.len() != 12 || !p.account.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
-    if !p.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if !p
+        .name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return None;
     }
     let q = p.qualifier?;
     if !q.bytes().all(|b| b.is_ascii_digit()) || q.len() > 18 {
         return None;
     }
-    Some(LayerVersionArn { region: p.region.into(), account: p.account.into(), name: p.name.into(), version: q.parse().ok()? })
+    Some(LayerVersionArn {
+        region: p.region.into(),
+        account: p.account.into(),
+        name: p.name.into(),
+        version: q.parse().ok()?,
+    })
 }
 
 /// Validate a function's `Layers` list shape (count, ARN form, one version per layer, region).
-pub fn check_layer_list(layers: &[String], region: &str) -> Result<Vec<LayerVersionArn>, LambdaError> {
+pub fn check_layer_list(
+    layers: &[String],
+    region: &str,
+) -> Result<Vec<LayerVersionArn>, LambdaError> {
     let mut parsed = Vec::with_capacity(layers.len());
     let mut bad = false;
     for l in layers {
@@ -255,7 +358,9 @@ pub fn check_layer_list(layers: &[String], region: &str) -> Result<Vec<LayerVers
         }));
     }
     if layers.len() > LAYERS_MAX {
-        return Err(LambdaError::InvalidParameter("Cannot reference more than 5 layers.".into()));
+        return Err(LambdaError::InvalidParameter(
+            "Cannot reference more than 5 layers.".into(),
+        ));
     }
     if parsed.iter().any(|p| p.region != region) {
         return Err(LambdaError::InvalidParameter(format!(
@@ -263,7 +368,10 @@ pub fn check_layer_list(layers: &[String], region: &str) -> Result<Vec<LayerVers
         )));
     }
     for (i, a) in parsed.iter().enumerate() {
-        if let Some(b) = parsed[..i].iter().find(|b| b.name == a.name && b.account == a.account) {
+        if let Some(b) = parsed[..i]
+            .iter()
+            .find(|b| b.name == a.name && b.account == a.account)
+        {
             return Err(LambdaError::InvalidParameter(format!(
                 "Two different versions of the same layer are not allowed to be referenced in the same function. {} and {} are versions of the same layer.",
                 crate::arn::layer_version(&b.region, &b.account, &b.name, b.version),
@@ -277,17 +385,25 @@ pub fn check_layer_list(layers: &[String], region: &str) -> Result<Vec<LayerVers
 /// Tag rules (§7.5): count, key/value lengths, `aws:` prefix.
 pub fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), LambdaError> {
     if tags.len() > TAGS_MAX {
-        return Err(LambdaError::InvalidParameter("Number of tags exceeds resource tag limit.".into()));
+        return Err(LambdaError::InvalidParameter(
+            "Number of tags exceeds resource tag limit.".into(),
+        ));
     }
     for (k, v) in tags {
         if k.is_empty() || k.chars().count() > 128 {
-            return Err(LambdaError::InvalidParameter(format!("Tag key {k} must be between 1 and 128 characters long.")));
+            return Err(LambdaError::InvalidParameter(format!(
+                "Tag key {k} must be between 1 and 128 characters long."
+            )));
         }
         if v.chars().count() > 256 {
-            return Err(LambdaError::InvalidParameter(format!("Tag value for key {k} must be at most 256 characters long.")));
+            return Err(LambdaError::InvalidParameter(format!(
+                "Tag value for key {k} must be at most 256 characters long."
+            )));
         }
         if k.to_ascii_lowercase().starts_with("aws:") {
-            return Err(LambdaError::InvalidParameter("Tag keys prefixed with 'aws:' are reserved for AWS use.".into()));
+            return Err(LambdaError::InvalidParameter(
+                "Tag keys prefixed with 'aws:' are reserved for AWS use.".into(),
+            ));
         }
     }
     Ok(())
@@ -306,19 +422,33 @@ mod tests {
     fn env_limit_is_measured_as_compact_json() {
         // {"K":"<v>"} is 8 bytes of framing plus the value.
         let exact = map(json!({"K1": "x".repeat(4096 - 9)}));
-        assert_eq!(serde_json::to_string(&exact).map(|s| s.len()).unwrap_or(0), 4096);
+        assert_eq!(
+            serde_json::to_string(&exact).map(|s| s.len()).unwrap_or(0),
+            4096
+        );
         assert!(check_environment(&exact).is_ok());
         let over = map(json!({"K1": "x".repeat(4096 - 8)}));
         let e = check_environment(&over).expect_err("over");
-        assert!(e.to_string().contains("exceeded the 4KB limit. String measured: {\"K1\":\"xxx"));
+        assert!(e
+            .to_string()
+            .contains("exceeded the 4KB limit. String measured: {\"K1\":\"xxx"));
     }
 
     #[test]
     fn env_reserved_and_bad_keys() {
-        let e = check_environment(&map(json!({"AWS_REGION": "x", "OK_1": "y"}))).expect_err("reserved");
-        assert!(e.to_string().ends_with("Reserved keys used in this request: AWS_REGION"));
-        assert!(matches!(check_environment(&map(json!({"A": "x"}))), Err(LambdaError::Validation(_))));
-        assert!(matches!(check_environment(&map(json!({"1AB": "x"}))), Err(LambdaError::Validation(_))));
+        let e =
+            check_environment(&map(json!({"AWS_REGION": "x", "OK_1": "y"}))).expect_err("reserved");
+        assert!(e
+            .to_string()
+            .ends_with("Reserved keys used in this request: AWS_REGION"));
+        assert!(matches!(
+            check_environment(&map(json!({"A": "x"}))),
+            Err(LambdaError::Validation(_))
+        ));
+        assert!(matches!(
+            check_environment(&map(json!({"1AB": "x"}))),
+            Err(LambdaError::Validation(_))
+        ));
         assert!(check_environment(&map(json!({"LANG": "C", "PATH": "/bin"}))).is_ok());
     }
 
@@ -350,13 +480,28 @@ mod tests {
 
     #[test]
     fn layers() {
-        let ok = |n: &str, ver: i64| format!("arn:aws:lambda:us-east-1:123456789012:layer:{n}:{ver}");
+        let ok =
+            |n: &str, ver: i64| format!("arn:aws:lambda:us-east-1:123456789012:layer:{n}:{ver}");
         assert!(check_layer_list(&[ok("a", 1), ok("b", 2)], "us-east-1").is_ok());
         let six: Vec<String> = (0..6).map(|i| ok(&format!("l{i}"), 1)).collect();
-        assert_eq!(check_layer_list(&six, "us-east-1").expect_err("six").to_string(), "Cannot reference more than 5 layers.");
-        assert!(matches!(check_layer_list(&["arn:aws:lambda:us-east-1:123456789012:layer:a".into()], "us-east-1"), Err(LambdaError::Validation(_))));
+        assert_eq!(
+            check_layer_list(&six, "us-east-1")
+                .expect_err("six")
+                .to_string(),
+            "Cannot reference more than 5 layers."
+        );
+        assert!(matches!(
+            check_layer_list(
+                &["arn:aws:lambda:us-east-1:123456789012:layer:a".into()],
+                "us-east-1"
+            ),
+            Err(LambdaError::Validation(_))
+        ));
         assert!(check_layer_list(&[ok("a", 1), ok("a", 2)], "us-east-1").is_err());
-        assert!(check_layer_list(&[ok("a", 1)], "eu-west-1").expect_err("region").to_string().contains("expected to be in region eu-west-1"));
+        assert!(check_layer_list(&[ok("a", 1)], "eu-west-1")
+            .expect_err("region")
+            .to_string()
+            .contains("expected to be in region eu-west-1"));
     }
 
     #[test]

@@ -1,0 +1,201 @@
+//! The HTTP edge: one handler for every request. It bounds the body, authenticates, routes, runs the
+//! operation on the blocking pool and frames the reply (`x-amzn-RequestId` on every response).
+
+use crate::error::{ApiError, ApiResult};
+use crate::input::{parse_query, Input};
+use crate::routes::{route, Route};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, Request, Response, StatusCode};
+use lamina_model::LambdaError;
+use std::sync::Arc;
+
+/// Who is calling, and where: fixed by the verified signature.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Account the caller acts in.
+    pub account: String,
+    /// Region from the credential scope.
+    pub region: String,
+    /// The caller's principal ARN.
+    pub principal: String,
+    /// The `Host` the caller used (for URLs Lamina hands back).
+    pub host: String,
+}
+
+/// A successful operation's reply.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body, if any.
+    pub body: Option<serde_json::Value>,
+}
+
+impl Reply {
+    /// 200 with a JSON body.
+    pub fn ok(v: serde_json::Value) -> ApiResult<Reply> {
+        Ok(Reply {
+            status: 200,
+            body: Some(v),
+        })
+    }
+    /// 201 with a JSON body.
+    pub fn created(v: serde_json::Value) -> ApiResult<Reply> {
+        Ok(Reply {
+            status: 201,
+            body: Some(v),
+        })
+    }
+    /// 204, no body.
+    pub fn no_content() -> ApiResult<Reply> {
+        Ok(Reply {
+            status: 204,
+            body: None,
+        })
+    }
+}
+
+/// The axum application.
+pub fn app(state: Arc<AppState>) -> axum::Router {
+    axum::Router::new().fallback(handle).with_state(state)
+}
+
+async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Response<Body> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let raw_query = parts.uri.query().unwrap_or("").to_string();
+
+    if path == "/_lamina/health" {
+        return respond(
+            &request_id,
+            Ok(Reply {
+                status: 200,
+                body: Some(serde_json::json!({"status": "ok"})),
+            }),
+        );
+    }
+    if let Some(rest) = path.strip_prefix("/_lamina/code/") {
+        return crate::code::serve(&state, rest, &raw_query).await;
+    }
+
+    let query = parse_query(&raw_query);
+    let matched = route(&parts.method, &path, &query);
+    let limit = matched
+        .as_ref()
+        .map_or(lamina_model::limits::REQUEST_MAX, |r| r.op.body_limit());
+    let too_large = || {
+        let op = matched.as_ref().map_or("the", |r| r.op.name());
+        ApiError::Lambda(LambdaError::TooLarge(format!(
+            "Request must be smaller than {limit} bytes for the {op} operation"
+        )))
+    };
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return respond(&request_id, Err(too_large()));
+    }
+    let body = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => return respond(&request_id, Err(too_large())),
+    };
+
+    let span =
+        tracing::info_span!("request", id = %request_id, method = %parts.method, path = %path);
+    let result = tokio::task::spawn_blocking(move || {
+        let _enter = span.enter();
+        run(&state, &parts, &path, &raw_query, query, body, matched)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "operation panicked");
+        Err(ApiError::Lambda(LambdaError::Service(
+            "Lamina encountered an internal error. Retry the request.".into(),
+        )))
+    });
+    respond(&request_id, result)
+}
+
+fn run(
+    state: &Arc<AppState>,
+    parts: &http::request::Parts,
+    path: &str,
+    raw_query: &str,
+    query: Vec<(String, String)>,
+    body: bytes::Bytes,
+    matched: Option<Route>,
+) -> ApiResult<Reply> {
+    let req = lamina_auth::RequestParts {
+        method: parts.method.as_str(),
+        raw_path: path,
+        raw_query,
+        headers: &parts.headers,
+        body: &body,
+    };
+    let verified = lamina_auth::verify(
+        &req,
+        &**state,
+        chrono::Utc::now(),
+        &lamina_auth::VerifyOptions::default(),
+    )?;
+    let Some(route) = matched else {
+        return Err(ApiError::Lambda(LambdaError::UnknownOperation(format!(
+            "Lamina does not serve {} {path}",
+            parts.method
+        ))));
+    };
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let ctx = Ctx {
+        account: verified.account_id,
+        region: verified.region,
+        principal: verified.principal_arn,
+        host,
+    };
+    tracing::debug!(op = ?route.op, account = %ctx.account, region = %ctx.region, "dispatch");
+    crate::ops::dispatch(state, &ctx, &route, &Input { query, body })
+}
+
+fn respond(request_id: &str, result: ApiResult<Reply>) -> Response<Body> {
+    let (status, error_type, body) = match result {
+        Ok(r) => (r.status, None, r.body),
+        Err(e) => {
+            let (s, t, b) = e.parts();
+            if s >= 500 {
+                tracing::warn!(status = s, error_type = t, "request failed");
+            } else {
+                tracing::debug!(status = s, error_type = t, "request rejected");
+            }
+            (s, Some(t), Some(b))
+        }
+    };
+    let mut resp = match body {
+        Some(v) => {
+            let mut r = Response::new(Body::from(serde_json::to_vec(&v).unwrap_or_default()));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        None => Response::new(Body::empty()),
+    };
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    if let Some(t) = error_type {
+        resp.headers_mut()
+            .insert("x-amzn-ErrorType", HeaderValue::from_static(t));
+    }
+    resp
+}

@@ -1,0 +1,311 @@
+//! Layer operations: publish, get (by name+version or by ARN), list layers and versions, delete (§1.3).
+
+use super::now_timestamp;
+use crate::code;
+use crate::edge::{Ctx, Reply};
+use crate::error::{invalid, not_found, ApiError, ApiResult};
+use crate::input::Input;
+use crate::state::AppState;
+use crate::wire;
+use lamina_model::error::Violation;
+use lamina_model::limits::UNZIPPED_MAX;
+use lamina_model::names::parse_layer_name;
+use lamina_model::runtimes::is_layer_compatible_runtime;
+use lamina_model::validate::{parse_layer_version_arn, Violations, LAYER_VERSION_ARN_PATTERN};
+use lamina_model::LambdaError;
+use lamina_store::records::{self, LayerVersionRecord};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ContentInput {
+    zip_file: Option<String>,
+    #[serde(rename = "S3Bucket")]
+    s3_bucket: Option<String>,
+    #[serde(rename = "S3Key")]
+    s3_key: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PublishInput {
+    content: Option<ContentInput>,
+    description: Option<String>,
+    compatible_runtimes: Option<Vec<String>>,
+    license_info: Option<String>,
+    compatible_architectures: Option<Vec<String>>,
+}
+
+const ARCH_CONSTRAINT: &str = "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]";
+
+fn check_filters(runtimes: &[String], archs: &[String], vs: &mut Violations, plural: bool) {
+    let (rp, ap) = if plural {
+        ("compatibleRuntimes", "compatibleArchitectures")
+    } else {
+        ("compatibleRuntime", "compatibleArchitecture")
+    };
+    if runtimes.iter().any(|r| !is_layer_compatible_runtime(r)) {
+        let mut names: Vec<&str> = lamina_model::runtimes::ACCEPTED.to_vec();
+        names.extend_from_slice(lamina_model::runtimes::BLOCKED);
+        vs.push(Violation {
+            value: if plural { format!("'[{}]'", runtimes.join(", ")) } else { format!("'{}'", runtimes.join(", ")) },
+            path: rp.into(),
+            constraint: if plural {
+                format!("Member must satisfy constraint: [Member must satisfy enum value set: [{}], Member must not be null]", names.join(", "))
+            } else {
+                format!("Member must satisfy enum value set: [{}]", names.join(", "))
+            },
+        });
+    }
+    if archs.iter().any(|a| a != "x86_64" && a != "arm64") {
+        vs.push(Violation {
+            value: if plural {
+                format!("'[{}]'", archs.join(", "))
+            } else {
+                format!("'{}'", archs.join(", "))
+            },
+            path: ap.into(),
+            constraint: if plural {
+                ARCH_CONSTRAINT.into()
+            } else {
+                "Member must satisfy enum value set: [x86_64, arm64]".into()
+            },
+        });
+    }
+}
+
+/// A `{LayerName}` label: bare name or layer ARN of the caller's account and region.
+fn layer_name(ctx: &Ctx, raw: &str) -> ApiResult<String> {
+    let (name, region, account) = parse_layer_name(raw)?;
+    if region.is_some_and(|r| r != ctx.region) || account.is_some_and(|a| a != ctx.account) {
+        return Err(not_found("The resource you requested does not exist."));
+    }
+    Ok(name)
+}
+
+fn version_number(raw: &str) -> ApiResult<i64> {
+    let n: i64 = raw
+        .parse()
+        .map_err(|_| invalid("Layer Version Cannot be less than 1"))?;
+    if n < 1 {
+        return Err(invalid("Layer Version Cannot be less than 1"));
+    }
+    Ok(n)
+}
+
+/// `POST /2018-10-31/layers/{LayerName}/versions`
+pub fn publish(state: &Arc<AppState>, ctx: &Ctx, target: &str, input: &Input) -> ApiResult<Reply> {
+    let name = layer_name(ctx, target)?;
+    let req: PublishInput = input.json()?;
+    let runtimes = req.compatible_runtimes.clone().unwrap_or_default();
+    let archs = req.compatible_architectures.clone().unwrap_or_default();
+    let mut vs = Violations::default();
+    if req.content.is_none() {
+        vs.push(Violation::null("content"));
+    }
+    vs.length(req.description.as_deref(), "description", 0, 256);
+    vs.length(req.license_info.as_deref(), "licenseInfo", 0, 512);
+    check_filters(&runtimes, &archs, &mut vs, true);
+    if runtimes.len() > 15 {
+        vs.push(Violation {
+            value: format!("'[{}]'", runtimes.join(", ")),
+            path: "compatibleRuntimes".into(),
+            constraint: "Member must have length less than or equal to 15".into(),
+        });
+    }
+    if archs.len() > 2 {
+        vs.push(Violation {
+            value: format!("'[{}]'", archs.join(", ")),
+            path: "compatibleArchitectures".into(),
+            constraint: "Member must have length less than or equal to 2".into(),
+        });
+    }
+    vs.finish()?;
+    let content = req.content.unwrap_or_default();
+    if content.s3_bucket.is_some() || content.s3_key.is_some() {
+        return Err(invalid("Lamina does not read layer content from Amazon S3. Upload the layer archive directly with Content.ZipFile."));
+    }
+    let Some(zip) = content.zip_file.as_deref() else {
+        return Err(invalid("Please provide a source for the layer content."));
+    };
+    let pkg = code::ingest(state, zip, UNZIPPED_MAX)?;
+    let rec = state.store.tx(|db| {
+        let (layer_id, version) =
+            records::take_layer_version(db, &ctx.account, &ctx.region, &name)?;
+        let rec = LayerVersionRecord {
+            version,
+            description: req.description.clone().unwrap_or_default(),
+            created_date: now_timestamp(),
+            compatible_runtimes: runtimes.clone(),
+            compatible_architectures: archs.clone(),
+            license_info: req.license_info.clone(),
+            code_sha256: pkg.blob.base64(),
+            code_size: pkg.blob.size,
+            unzipped_size: pkg.unzipped,
+            blob: pkg.blob.hex(),
+        };
+        records::put_layer_version(db, layer_id, &rec)?;
+        Ok::<_, ApiError>(rec)
+    })?;
+    let loc = code::location(state, &ctx.host, &rec.blob);
+    Reply::created(wire::layer_version(
+        &ctx.region,
+        &ctx.account,
+        &name,
+        &rec,
+        Some(loc),
+    ))
+}
+
+fn lookup(state: &AppState, ctx: &Ctx, name: &str, version: i64) -> ApiResult<LayerVersionRecord> {
+    let nothing = || not_found("The resource you requested does not exist.");
+    state.store.tx(|db| {
+        let (id, _) =
+            records::find_layer(db, &ctx.account, &ctx.region, name)?.ok_or_else(nothing)?;
+        records::get_layer_version(db, id, version)?.ok_or_else(nothing)
+    })
+}
+
+/// `GET /2018-10-31/layers/{LayerName}/versions/{VersionNumber}`
+pub fn get(state: &Arc<AppState>, ctx: &Ctx, target: &str, version: &str) -> ApiResult<Reply> {
+    let name = layer_name(ctx, target)?;
+    let n = version_number(version)?;
+    let rec = lookup(state, ctx, &name, n)?;
+    let loc = code::location(state, &ctx.host, &rec.blob);
+    Reply::ok(wire::layer_version(
+        &ctx.region,
+        &ctx.account,
+        &name,
+        &rec,
+        Some(loc),
+    ))
+}
+
+/// `GET /2018-10-31/layers?find=LayerVersion&Arn=…`
+pub fn get_by_arn(state: &Arc<AppState>, ctx: &Ctx, input: &Input) -> ApiResult<Reply> {
+    let raw = input.q("Arn").unwrap_or("");
+    let p = parse_layer_version_arn(raw).ok_or_else(|| {
+        ApiError::from(LambdaError::violation(Violation::new(
+            raw,
+            "arn",
+            format!("Member must satisfy regular expression pattern: {LAYER_VERSION_ARN_PATTERN}"),
+        )))
+    })?;
+    if p.region != ctx.region || p.account != ctx.account {
+        return Err(not_found("The resource you requested does not exist."));
+    }
+    let rec = lookup(state, ctx, &p.name, p.version)?;
+    let loc = code::location(state, &ctx.host, &rec.blob);
+    Reply::ok(wire::layer_version(
+        &ctx.region,
+        &ctx.account,
+        &p.name,
+        &rec,
+        Some(loc),
+    ))
+}
+
+fn filters(input: &Input) -> ApiResult<(Option<String>, Option<String>)> {
+    let rt = input.q("CompatibleRuntime").map(str::to_string);
+    let arch = input.q("CompatibleArchitecture").map(str::to_string);
+    let mut vs = Violations::default();
+    check_filters(rt.as_slice(), arch.as_slice(), &mut vs, false);
+    vs.finish()?;
+    Ok((rt, arch))
+}
+
+fn matches(rec: &LayerVersionRecord, rt: &Option<String>, arch: &Option<String>) -> bool {
+    rt.as_ref()
+        .is_none_or(|r| rec.compatible_runtimes.contains(r))
+        && arch
+            .as_ref()
+            .is_none_or(|a| rec.compatible_architectures.contains(a))
+}
+
+/// `GET /2018-10-31/layers/{LayerName}/versions`: newest first; unknown layer → empty list.
+pub fn list_versions(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    target: &str,
+    input: &Input,
+) -> ApiResult<Reply> {
+    let name = layer_name(ctx, target)?;
+    let (rt, arch) = filters(input)?;
+    let page = input.max_items(50, 50)?;
+    let marker: Option<i64> = input.q("Marker").and_then(|m| m.parse().ok());
+    let all =
+        state.store.tx(
+            |db| match records::find_layer(db, &ctx.account, &ctx.region, &name)? {
+                Some((id, _)) => Ok::<_, ApiError>(records::list_layer_versions(db, id)?),
+                None => Ok(Vec::new()),
+            },
+        )?;
+    let rows: Vec<&LayerVersionRecord> = all
+        .iter()
+        .filter(|r| matches(r, &rt, &arch))
+        .filter(|r| marker.is_none_or(|m| r.version < m))
+        .collect();
+    let shown: Vec<Value> = rows
+        .iter()
+        .take(page)
+        .map(|r| wire::layer_version(&ctx.region, &ctx.account, &name, r, None))
+        .collect();
+    let mut body = json!({ "LayerVersions": shown });
+    if rows.len() > page {
+        body["NextMarker"] = json!(rows[page - 1].version.to_string());
+    }
+    Reply::ok(body)
+}
+
+/// `GET /2018-10-31/layers`: each layer with its newest matching version.
+pub fn list_layers(state: &Arc<AppState>, ctx: &Ctx, input: &Input) -> ApiResult<Reply> {
+    let (rt, arch) = filters(input)?;
+    let page = input.max_items(50, 50)?;
+    let marker = input.q("Marker").unwrap_or("").to_string();
+    let layers = state.store.tx(|db| {
+        let mut out = Vec::new();
+        for (name, id) in records::list_layers(db, &ctx.account, &ctx.region)? {
+            if name <= marker {
+                continue;
+            }
+            if let Some(latest) = records::list_layer_versions(db, id)?
+                .into_iter()
+                .find(|r| matches(r, &rt, &arch))
+            {
+                out.push((name, latest));
+            }
+        }
+        Ok::<_, ApiError>(out)
+    })?;
+    let shown: Vec<Value> = layers
+        .iter()
+        .take(page)
+        .map(|(name, rec)| {
+            json!({
+                "LayerName": name,
+                "LayerArn": lamina_model::arn::layer(&ctx.region, &ctx.account, name),
+                "LatestMatchingVersion": wire::layer_version(&ctx.region, &ctx.account, name, rec, None),
+            })
+        })
+        .collect();
+    let mut body = json!({ "Layers": shown });
+    if layers.len() > page {
+        body["NextMarker"] = json!(layers[page - 1].0);
+    }
+    Reply::ok(body)
+}
+
+/// `DELETE /2018-10-31/layers/{LayerName}/versions/{VersionNumber}`: 204 even when missing.
+pub fn delete(state: &Arc<AppState>, ctx: &Ctx, target: &str, version: &str) -> ApiResult<Reply> {
+    let name = layer_name(ctx, target)?;
+    let n = version_number(version)?;
+    state.store.tx(|db| {
+        if let Some((id, _)) = records::find_layer(db, &ctx.account, &ctx.region, &name)? {
+            records::delete_layer_version(db, id, n)?;
+        }
+        Ok::<_, ApiError>(())
+    })?;
+    Reply::no_content()
+}
