@@ -1,0 +1,1 @@
+//! Runtime definitions (being written).

@@ -1,0 +1,1 @@
+//! Process isolation and limits (being written).
