@@ -138,7 +138,7 @@ def test_publish_versions(aws, tmp_path):
     assert v1["Version"] == "1" and v1["Description"] == "first"
     again = ok(aws("publish-version", "--function-name", name))
     assert again["Version"] == "1" and again["RevisionId"] == v1["RevisionId"], "no-op publish returns version 1"
-    ok(aws("update-function-configuration", "--function-name", name, "--description", "changed"))
+    ok(aws("update-function-configuration", "--function-name", name, "--timeout", "11"))
     ok(aws("wait", "function-updated-v2", "--function-name", name))
     v2 = ok(aws("publish-version", "--function-name", name))
     assert v2["Version"] == "2"
@@ -163,7 +163,8 @@ def test_aliases(aws, tmp_path):
     assert alias["AliasArn"] == fn_arn(name, "live") and alias["FunctionVersion"] == "1"
     assert "RoutingConfig" not in alias
     upd = ok(aws("update-alias", "--function-name", name, "--name", "live",
-                 "--routing-config", 'AdditionalVersionWeights={"2"=0.1}'))
+                 # What the shell passes for AWS's documented `AdditionalVersionWeights={"2"=0.1}`.
+                 "--routing-config", "AdditionalVersionWeights={2=0.1}"))
     assert upd["RoutingConfig"] == {"AdditionalVersionWeights": {"2": 0.1}}
     assert upd["RevisionId"] != alias["RevisionId"]
     got = ok(aws("get-alias", "--function-name", name, "--name", "live"))
@@ -262,7 +263,8 @@ def test_delete_function(aws, tmp_path):
     name = unique("cli")
     create_fn(aws, tmp_path, name)
     rc, out, err = aws("delete-function", "--function-name", name)
-    assert rc == 0 and out is None, err
+    # DeleteFunction's output member StatusCode is bound to the HTTP status (204 from AWS).
+    assert rc == 0 and out == {"StatusCode": 204}, err
     rc, _, err = aws("get-function", "--function-name", name)
     assert rc == SERVICE_ERROR_EXIT
     assert f"An error occurred (ResourceNotFoundException) when calling the GetFunction operation: " \
