@@ -117,7 +117,7 @@ set +e
         MOTO_CALL_RESET_API=false AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
         AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
         LAMINA_MOTO_RESULTS="$work/results.json" PYTHONPATH="$here" \
-        "$venv/bin/python" -m pytest -p no:cacheprovider -p results -q --color=no -rs \
+        "$venv/bin/python" -m pytest -p no:cacheprovider -p results -q --color=no -rfEs \
         "${targets[@]}" "$@"
 )
 pytest_rc=$?

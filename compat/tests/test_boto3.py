@@ -194,6 +194,21 @@ def test_get_function_after_active(lam, endpoint):
     assert "Concurrency" not in resp, "Concurrency only when reserved concurrency is set"
 
 
+def test_code_location_cannot_be_forged(lam):
+    """Code.Location needs no credentials, so it must not work once altered (nor for another function)."""
+    code = make_zip({"app.py": "SECRET_CODE = 1\n"})
+    name, _ = create_active(lam, zip_bytes=code)
+    location = lam.get_function(FunctionName=name)["Code"]["Location"]
+    assert fetch(location) == (200, code)
+    last = location[-1]
+    forged = location[:-1] + ("0" if last != "0" else "1")
+    status_code, body = fetch(forged)
+    assert status_code != 200 and body != code
+    if "?" in location:
+        status_code, body = fetch(location.split("?", 1)[0])
+        assert status_code != 200 and body != code
+
+
 def test_get_function_configuration_matches_get_function(lam):
     name, _ = create_active(lam)
     full = lam.get_function(FunctionName=name)["Configuration"]
