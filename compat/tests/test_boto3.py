@@ -410,6 +410,9 @@ def test_update_function_code_publish(lam):
     assert status(resp) == 200
     assert resp["Version"] == "1" and resp["FunctionArn"] == fn_arn(name, "1")
     assert resp["CodeSha256"] == b64sha256(new_code)
+    # §1.1 [R]: the new version's configuration, still Pending, without LastUpdateStatus.
+    assert resp["State"] == "Pending" and resp["StateReason"] == "The function is being created."
+    assert "LastUpdateStatus" not in resp
     lam.get_waiter("published_version_active").wait(FunctionName=name, Qualifier="1", WaiterConfig=FAST)
     v1 = lam.get_function_configuration(FunctionName=name, Qualifier="1")
     assert v1["CodeSha256"] == b64sha256(new_code) and v1["State"] == "Active"
@@ -453,6 +456,90 @@ def test_delete_function_qualifiers(lam):
     versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]]
     assert versions == ["$LATEST", "2"]
     assert lam.get_function(FunctionName=name)["Configuration"]["MemorySize"] == 256
+
+
+def test_version_keeps_its_code(lam):
+    old = make_zip({"app.py": "def handler(e, c):\n    return 'old'\n"})
+    name, _ = create_active(lam, zip_bytes=old)
+    lam.publish_version(FunctionName=name)
+    new = make_zip({"app.py": "def handler(e, c):\n    return 'new'\n"})
+    lam.update_function_code(FunctionName=name, ZipFile=new)
+    wait_updated(lam, name)
+    v1 = lam.get_function(FunctionName=name, Qualifier="1")
+    assert v1["Configuration"]["CodeSha256"] == b64sha256(old)
+    assert fetch(v1["Code"]["Location"]) == (200, old)
+    latest = lam.get_function(FunctionName=name)
+    assert fetch(latest["Code"]["Location"]) == (200, new)
+
+
+def test_delete_function_removes_everything_attached(lam):
+    name, _ = create_active(lam, Tags={"gone": "soon"})
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    lam.add_permission(FunctionName=name, StatementId="s", Action="lambda:InvokeFunction", Principal="*")
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=3)
+    count = lam.get_account_settings()["AccountUsage"]["FunctionCount"]
+    assert status(lam.delete_function(FunctionName=name)) == 204
+    assert lam.get_account_settings()["AccountUsage"]["FunctionCount"] == count - 1
+    # A new function under the same name starts clean.
+    create_active(lam, name)
+    assert lam.list_aliases(FunctionName=name)["Aliases"] == []
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]] == ["$LATEST"]
+    assert lam.list_tags(Resource=fn_arn(name))["Tags"] == {}
+    assert strip_metadata(lam.get_function_concurrency(FunctionName=name)) == {}
+    expect_error(lam.get_policy, FunctionName=name, status_code=404, code="ResourceNotFoundException",
+                 message="The resource you requested does not exist.")
+    assert lam.publish_version(FunctionName=name)["Version"] == "1", "version numbers restart with the function"
+
+
+def test_health_endpoint_needs_no_signature(endpoint):
+    st, _, _ = support.http_request("GET", f"{endpoint}/_lamina/health")
+    assert st == 200
+
+
+def test_error_body_casing(lam, endpoint):
+    """§0.3: each exception carries its own message key, and `Type` only where AWS sends it."""
+    name, _ = create_active(lam)
+    body = json.dumps({"FunctionName": name, "Runtime": "python3.12", "Role": ROLE, "Handler": "app.handler",
+                       "Code": {"ZipFile": base64.b64encode(make_zip()).decode()}}).encode()
+    st, headers, raw = support.signed_request(endpoint, "POST", "/2015-03-31/functions", body)
+    assert st == 409 and headers["x-amzn-errortype"].split(":")[0] == "ResourceConflictException"
+    assert json.loads(raw) == {"Type": "User", "message": f"Function already exist: {name}"}
+
+    body = json.dumps({"MemorySize": 10241}).encode()
+    st, headers, raw = support.signed_request(endpoint, "PUT", f"/2015-03-31/functions/{name}/configuration", body)
+    assert st == 400 and headers["x-amzn-errortype"].split(":")[0] == "ValidationException"
+    assert json.loads(raw) == {"message": coral("10241", "memorySize",
+                                                "Member must have value less than or equal to 10240")}
+
+    body = json.dumps({"Environment": {"Variables": {"AWS_REGION": "x"}}}).encode()
+    st, headers, raw = support.signed_request(endpoint, "PUT", f"/2015-03-31/functions/{name}/configuration", body)
+    assert st == 400 and headers["x-amzn-errortype"].split(":")[0] == "InvalidParameterValueException"
+    assert json.loads(raw) == {"Type": "User", "message": RESERVED_MSG + "AWS_REGION"}
+
+    body = json.dumps({"RevisionId": "00000000-0000-4000-8000-000000000000"}).encode()
+    st, headers, raw = support.signed_request(endpoint, "POST", f"/2015-03-31/functions/{name}/versions", body)
+    assert st == 412 and headers["x-amzn-errortype"].split(":")[0] == "PreconditionFailedException"
+    assert json.loads(raw) == {"Type": "User", "message": PRECONDITION_MSG}
+
+
+def test_list_functions_page_is_capped_at_50(server_factory):
+    """§1.1: at most 50 per page even when MaxItems asks for more."""
+    server = server_factory()
+    lam = support.lambda_client(server.endpoint)
+    for i in range(55):
+        create(lam, f"cap-{i:02d}")
+    page = lam.list_functions(MaxItems=100)
+    assert len(page["Functions"]) == 50 and "NextMarker" in page
+    rest = lam.list_functions(MaxItems=100, Marker=page["NextMarker"])
+    assert len(rest["Functions"]) == 5 and "NextMarker" not in rest
+    names = [f["FunctionName"] for f in page["Functions"] + rest["Functions"]]
+    assert sorted(names) == [f"cap-{i:02d}" for i in range(55)]
+
+
+def test_max_items_out_of_range(lam_raw):
+    for call in (lam_raw.list_functions, lam_raw.list_layers):
+        expect_error(call, MaxItems=0, status_code=400, code="ValidationException")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1149,6 +1236,11 @@ def test_function_with_layers(lam):
     lam.update_function_configuration(FunctionName=name, Layers=[])
     wait_updated(lam, name)
     assert "Layers" not in lam.get_function_configuration(FunctionName=name)
+
+
+def test_five_layers_are_accepted(lam, six_layers):
+    name, resp = create_active(lam, Layers=six_layers[:5])
+    assert [entry["Arn"] for entry in resp["Layers"]] == six_layers[:5]
 
 
 def test_function_layer_errors(lam, lam_raw):
