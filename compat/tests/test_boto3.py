@@ -284,6 +284,55 @@ def test_success_wire_shape_has_no_nulls(lam, endpoint):
     no_nulls(json.loads(body))
 
 
+def test_bodies_the_clients_send(lam, endpoint):
+    """§0.1: an empty body without Content-Type equals `{}`; unknown JSON members are ignored."""
+    name, _ = create_active(lam)
+    st, _, body = support.signed_request(endpoint, "POST", f"/2015-03-31/functions/{name}/versions", b"")
+    assert st == 201 and json.loads(body)["Version"] == "1"
+    st, _, body = support.signed_request(endpoint, "POST", f"/2015-03-31/functions/{name}/versions", b"{}")
+    assert st == 201 and json.loads(body)["Version"] == "1"
+    other = unique()
+    doc = {"FunctionName": other, "Runtime": "python3.12", "Role": ROLE, "Handler": "app.handler",
+           "Code": {"ZipFile": base64.b64encode(make_zip()).decode()}, "PublishTo": "LATEST_PUBLISHED",
+           "SomeFutureMember": {"x": 1}}
+    st, _, body = support.signed_request(endpoint, "POST", "/2015-03-31/functions", json.dumps(doc).encode())
+    assert st == 201, body
+    assert json.loads(body)["FunctionName"] == other
+
+
+def test_oversized_zip_and_request(lam_raw, lam):
+    """§7.8 [R]: the zipped-size limit (checked first), then the whole-request limit; both 413."""
+    name = unique("big")
+    blob = bytes(52_428_801)  # one byte over 50 MB; not even a zip: the size check comes first
+    expect_error(lam_raw.create_function, FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                 Code={"ZipFile": blob}, status_code=413, code="RequestEntityTooLargeException",
+                 message="Zipped size must be smaller than 52428800 bytes")
+    assert_absent(lam, name)
+    victim, _ = create_active(lam)
+    before = config_snapshot(lam, victim)
+    expect_error(lam_raw.update_function_code, FunctionName=victim, ZipFile=blob, status_code=413,
+                 code="RequestEntityTooLargeException", message="Zipped size must be smaller than 52428800 bytes")
+    assert config_snapshot(lam, victim) == before
+
+
+def test_oversized_request_body(lam, lam_raw):
+    name = unique("big")
+    expect_error(lam_raw.create_function, FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                 Code={"ZipFile": make_zip()}, Description="d" * 70_167_300, status_code=413,
+                 code="RequestEntityTooLargeException",
+                 message="Request must be smaller than 70167211 bytes for the CreateFunction operation")
+    assert_absent(lam, name)
+
+
+def test_zipped_size_is_checked_before_request_size(lam, lam_raw):
+    """§7 [R]: a 53 MB zip makes the body exceed 70167211 bytes too, but AWS names the zipped-size limit."""
+    name = unique("big")
+    expect_error(lam_raw.create_function, FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                 Code={"ZipFile": bytes(53_000_000)}, status_code=413, code="RequestEntityTooLargeException",
+                 message="Zipped size must be smaller than 52428800 bytes")
+    assert_absent(lam, name)
+
+
 def test_duplicate_create(lam):
     name, _ = create_active(lam)
     before = config_snapshot(lam, name)
@@ -948,6 +997,17 @@ def test_tag_lifecycle(lam):
     assert "Tags" not in lam.get_function(FunctionName=name)
 
 
+def test_tags_with_spaces_and_unicode(lam):
+    """Repeated, percent-encoded query keys (?tagKeys=a&tagKeys=b%20c) must survive signing and parsing."""
+    name, _ = create_active(lam)
+    arn = fn_arn(name)
+    tags = {"b c": "with space", "ключ": "значение", "k/with/slash": "v=1&x", "plain": "é"}
+    lam.tag_resource(Resource=arn, Tags=tags)
+    assert lam.list_tags(Resource=arn)["Tags"] == tags
+    lam.untag_resource(Resource=arn, TagKeys=["b c", "ключ", "k/with/slash"])
+    assert lam.list_tags(Resource=arn)["Tags"] == {"plain": "é"}
+
+
 def test_tag_errors(lam, lam_raw):
     name, _ = create_active(lam, Tags={"keep": "me"})
     lam.publish_version(FunctionName=name)
@@ -1104,6 +1164,10 @@ def test_permission_lifecycle_and_errors(lam, lam_raw):
     expect_error(lam.get_policy, FunctionName=name, Qualifier="1", status_code=404,
                  code="ResourceNotFoundException", message="The resource you requested does not exist.")
 
+    expect_error(lam.remove_permission, FunctionName=name, StatementId="s3",
+                 RevisionId="00000000-0000-4000-8000-000000000000", status_code=412,
+                 code="PreconditionFailedException",
+                 message_prefix="The Revision Id provided does not match the latest Revision Id.")
     expect_error(lam.remove_permission, FunctionName=name, StatementId="non-existent", status_code=404,
                  code="ResourceNotFoundException", message="Statement non-existent is not found in resource policy.")
     resp = lam.remove_permission(FunctionName=name, StatementId="s3", RevisionId=rev)
@@ -1614,6 +1678,59 @@ def test_tampered_body_is_rejected(endpoint):
     assert st == 403 and h.get("x-amzn-errortype", "").split(":")[0] == "InvalidSignatureException"
 
 
+def _sign_at(monkeypatch, when, fn):
+    """Runs fn() with botocore's signing clock set to `when` (naive UTC)."""
+    import botocore.auth
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *a, **k: when)
+    try:
+        return fn()
+    finally:
+        monkeypatch.undo()
+
+
+def _utcnow():
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def test_clock_skew_window(endpoint, monkeypatch):
+    """§8.5: X-Amz-Date more than 5 minutes off is refused; a few minutes of skew is fine."""
+    import datetime
+
+    path = "/2015-03-31/functions?MaxItems=1"
+    old = _utcnow() - datetime.timedelta(minutes=10)
+    st, headers, body = _sign_at(monkeypatch, old, lambda: support.signed_request(endpoint, "GET", path))
+    assert st == 403 and headers["x-amzn-errortype"].split(":")[0] == "InvalidSignatureException"
+    assert json.loads(body)["message"].startswith(f"Signature expired: {old.strftime('%Y%m%dT%H%M%SZ')} is now "
+                                                  "earlier than ")
+    future = _utcnow() + datetime.timedelta(minutes=10)
+    st, headers, _ = _sign_at(monkeypatch, future, lambda: support.signed_request(endpoint, "GET", path))
+    assert st == 403 and headers["x-amzn-errortype"].split(":")[0] == "InvalidSignatureException"
+    for minutes in (-3, 3):
+        skewed = _utcnow() + datetime.timedelta(minutes=minutes)
+        st, _, _ = _sign_at(monkeypatch, skewed, lambda: support.signed_request(endpoint, "GET", path))
+        assert st == 200, f"{minutes} minutes of skew must be accepted"
+
+
+def test_presigned_url(lam, endpoint, monkeypatch):
+    """§8.4: the query-string form that boto3's generate_presigned_url produces."""
+    import datetime
+
+    name, _ = create_active(lam)
+    url = lam.generate_presigned_url("get_function", Params={"FunctionName": name}, ExpiresIn=300)
+    st, _, body = support.http_request("GET", url)
+    assert st == 200 and json.loads(body)["Configuration"]["FunctionName"] == name
+    st, _, _ = support.http_request("GET", url.replace(name, name + "x"))
+    assert st == 403, "changing a signed path must break the signature"
+    two_hours_ago = _utcnow() - datetime.timedelta(hours=2)
+    expired = _sign_at(monkeypatch, two_hours_ago, lambda: lam.generate_presigned_url(
+        "get_function", Params={"FunctionName": name}, ExpiresIn=3600))
+    st, headers, _ = support.http_request("GET", expired)
+    assert st == 403
+
+
 def test_regions_are_separate(endpoint):
     east = support.lambda_client(endpoint, region="us-east-1")
     west = support.lambda_client(endpoint, region="us-west-2")
@@ -1632,6 +1749,11 @@ def test_regions_are_separate(endpoint):
                  message="Functions from 'us-west-2' are not reachable in this region ('us-east-1')")
     # The same name can exist in both regions independently.
     assert create(east, name)["FunctionArn"] == fn_arn(name)
+    layer = unique("layer")
+    assert publish_layer(west, layer)["LayerVersionArn"] == layer_arn(layer, 1, region="us-west-2")
+    assert layer not in [entry["LayerName"] for entry in east.list_layers()["Layers"]]
+    expect_error(east.get_layer_version, LayerName=layer, VersionNumber=1, status_code=404,
+                 code="ResourceNotFoundException")
 
 
 OTHER_ACCOUNT = "111111111111"
@@ -1666,6 +1788,13 @@ def test_accounts_are_separate(two_accounts):
     assert a.get_function(FunctionName=mine)["Configuration"]["FunctionName"] == mine
     # Usage is per account.
     assert b.get_account_settings()["AccountUsage"]["FunctionCount"] == 1
+    # Layers too.
+    layer = unique("layer")
+    publish_layer(a, layer)
+    assert layer not in [entry["LayerName"] for entry in b.list_layers()["Layers"]]
+    expect_error(b.get_layer_version, LayerName=layer, VersionNumber=1, status_code=404,
+                 code="ResourceNotFoundException")
+    assert publish_layer(b, layer)["LayerVersionArn"] == layer_arn(layer, 1, account=OTHER_ACCOUNT)
 
 
 # ---------------------------------------------------------------------------------------------
