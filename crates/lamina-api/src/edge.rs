@@ -31,29 +31,42 @@ pub struct Reply {
     pub status: u16,
     /// JSON body, if any.
     pub body: Option<serde_json::Value>,
+    /// A raw body instead (Invoke), sent as `application/json`.
+    pub raw: Option<bytes::Bytes>,
+    /// Extra response headers.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// What the blocking half of a request produced: a finished reply, or an invocation to run.
+#[derive(Debug)]
+pub enum Step {
+    /// Done.
+    Done(Reply),
+    /// Run this on the engine, then reply.
+    Invoke(Box<crate::ops::invoke::Plan>),
 }
 
 impl Reply {
     /// 200 with a JSON body.
     pub fn ok(v: serde_json::Value) -> ApiResult<Reply> {
-        Ok(Reply {
-            status: 200,
-            body: Some(v),
-        })
+        Ok(Reply::json(200, Some(v)))
     }
     /// 201 with a JSON body.
     pub fn created(v: serde_json::Value) -> ApiResult<Reply> {
-        Ok(Reply {
-            status: 201,
-            body: Some(v),
-        })
+        Ok(Reply::json(201, Some(v)))
     }
     /// 204, no body.
     pub fn no_content() -> ApiResult<Reply> {
-        Ok(Reply {
-            status: 204,
-            body: None,
-        })
+        Ok(Reply::json(204, None))
+    }
+    /// A JSON (or empty) reply.
+    pub fn json(status: u16, body: Option<serde_json::Value>) -> Reply {
+        Reply {
+            status,
+            body,
+            raw: None,
+            headers: Vec::new(),
+        }
     }
 }
 
@@ -71,10 +84,7 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
     if path == "/_lamina/health" {
         return respond(
             &request_id,
-            Ok(Reply {
-                status: 200,
-                body: Some(serde_json::json!({"status": "ok"})),
-            }),
+            Ok(Reply::json(200, Some(serde_json::json!({"status": "ok"})))),
         );
     }
     if let Some(rest) = path.strip_prefix("/_lamina/code/") {
@@ -107,9 +117,11 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
 
     let span =
         tracing::info_span!("request", id = %request_id, method = %parts.method, path = %path);
-    let result = tokio::task::spawn_blocking(move || {
+    let st = Arc::clone(&state);
+    let rid = request_id.clone();
+    let step = tokio::task::spawn_blocking(move || {
         let _enter = span.enter();
-        run(&state, &parts, &path, &raw_query, query, body, matched)
+        run(&st, &parts, &path, &raw_query, query, body, matched, &rid)
     })
     .await
     .unwrap_or_else(|e| {
@@ -118,9 +130,15 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
             "Lamina encountered an internal error. Retry the request.".into(),
         )))
     });
+    let result = match step {
+        Ok(Step::Done(r)) => Ok(r),
+        Ok(Step::Invoke(plan)) => crate::ops::invoke::execute(&state, *plan).await,
+        Err(e) => Err(e),
+    };
     respond(&request_id, result)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     state: &Arc<AppState>,
     parts: &http::request::Parts,
@@ -129,7 +147,8 @@ fn run(
     query: Vec<(String, String)>,
     body: bytes::Bytes,
     matched: Option<Route>,
-) -> ApiResult<Reply> {
+    request_id: &str,
+) -> ApiResult<Step> {
     let req = lamina_auth::RequestParts {
         method: parts.method.as_str(),
         raw_path: path,
@@ -162,12 +181,35 @@ fn run(
         host,
     };
     tracing::debug!(op = ?route.op, account = %ctx.account, region = %ctx.region, "dispatch");
-    crate::ops::dispatch(state, &ctx, &route, &Input { query, body })
+    let input = Input { query, body };
+    if route.op == crate::routes::Op::Invoke {
+        return crate::ops::invoke::plan(
+            state,
+            &ctx,
+            &route.target,
+            &input,
+            &parts.headers,
+            request_id,
+        )
+        .map(|p| Step::Invoke(Box::new(p)));
+    }
+    let reply = crate::ops::dispatch(state, &ctx, &route, &input);
+    if !route.op.is_read_only() {
+        // Any write may change what an invocation resolves to.
+        state.bump_generation();
+    }
+    reply.map(Step::Done)
 }
 
 fn respond(request_id: &str, result: ApiResult<Reply>) -> Response<Body> {
+    let mut extra = Vec::new();
+    let mut raw = None;
     let (status, error_type, body) = match result {
-        Ok(r) => (r.status, None, r.body),
+        Ok(r) => {
+            extra = r.headers;
+            raw = r.raw;
+            (r.status, None, r.body)
+        }
         Err(e) => {
             let (s, t, b) = e.parts();
             if s >= 500 {
@@ -178,8 +220,16 @@ fn respond(request_id: &str, result: ApiResult<Reply>) -> Response<Body> {
             (s, Some(t), Some(b))
         }
     };
-    let mut resp = match body {
-        Some(v) => {
+    let mut resp = match (raw, body) {
+        (Some(bytes), _) => {
+            let mut r = Response::new(Body::from(bytes));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        (None, Some(v)) => {
             let mut r = Response::new(Body::from(serde_json::to_vec(&v).unwrap_or_default()));
             r.headers_mut().insert(
                 http::header::CONTENT_TYPE,
@@ -187,8 +237,13 @@ fn respond(request_id: &str, result: ApiResult<Reply>) -> Response<Body> {
             );
             r
         }
-        None => Response::new(Body::empty()),
+        (None, None) => Response::new(Body::empty()),
     };
+    for (k, v) in extra {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(v) = HeaderValue::from_str(request_id) {
         resp.headers_mut().insert("x-amzn-RequestId", v);

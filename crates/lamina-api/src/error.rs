@@ -28,12 +28,15 @@ impl ApiError {
         match self {
             ApiError::Lambda(e) => {
                 let msg = e.to_string();
-                let body = match e.message_key() {
+                let mut body = match e.message_key() {
                     MessageKey::LowerTyped => json!({"Type": "User", "message": msg}),
                     MessageKey::UpperTyped => json!({"Type": "User", "Message": msg}),
                     MessageKey::LowerOnly => json!({"message": msg}),
                     MessageKey::ServiceUpper => json!({"Type": "Service", "Message": msg}),
                 };
+                if let LambdaError::TooManyRequests(reason) = e {
+                    body["Reason"] = json!(reason);
+                }
                 (e.status(), e.error_type(), body)
             }
             ApiError::Auth(e) => (

@@ -35,6 +35,7 @@ pub enum Op {
     GetLayerVersion,
     DeleteLayerVersion,
     GetFunctionCodeSigningConfig,
+    Invoke,
 }
 
 impl Op {
@@ -44,8 +45,32 @@ impl Op {
             Op::CreateFunction => "CreateFunction",
             Op::UpdateFunctionCode => "UpdateFunctionCode",
             Op::PublishLayerVersion => "PublishLayerVersion",
+            Op::Invoke => "InvokeFunction",
             _ => "the",
         }
+    }
+
+    /// True for operations that change nothing.
+    pub fn is_read_only(self) -> bool {
+        matches!(
+            self,
+            Op::ListFunctions
+                | Op::GetFunction
+                | Op::GetFunctionConfiguration
+                | Op::ListVersionsByFunction
+                | Op::ListAliases
+                | Op::GetAlias
+                | Op::GetPolicy
+                | Op::GetFunctionConcurrency
+                | Op::GetAccountSettings
+                | Op::ListTags
+                | Op::ListLayers
+                | Op::GetLayerVersionByArn
+                | Op::ListLayerVersions
+                | Op::GetLayerVersion
+                | Op::GetFunctionCodeSigningConfig
+                | Op::Invoke
+        )
     }
 
     /// Largest request body the operation takes.
@@ -114,6 +139,7 @@ pub fn route(method: &http::Method, raw_path: &str, query: &[(String, String)]) 
         (&M::GET, ["2015-03-31", "functions", f, "aliases", n]) => mk(Op::GetAlias, f, n),
         (&M::PUT, ["2015-03-31", "functions", f, "aliases", n]) => mk(Op::UpdateAlias, f, n),
         (&M::DELETE, ["2015-03-31", "functions", f, "aliases", n]) => mk(Op::DeleteAlias, f, n),
+        (&M::POST, ["2015-03-31", "functions", f, "invocations"]) => mk(Op::Invoke, f, ""),
         (&M::POST, ["2015-03-31", "functions", f, "policy"]) => mk(Op::AddPermission, f, ""),
         (&M::GET, ["2015-03-31", "functions", f, "policy"]) => mk(Op::GetPolicy, f, ""),
         (&M::DELETE, ["2015-03-31", "functions", f, "policy", s]) => mk(Op::RemovePermission, f, s),

@@ -35,6 +35,14 @@ pub const DEV_KEY: (&str, &str, &str) = ("test", "test", "000000000000");
 pub struct AppState {
     /// Durable state.
     pub store: Arc<Store>,
+    /// Runs functions.
+    pub engine: Arc<lamina_engine::Engine>,
+    /// Bumped by every control-plane write; cached invoke resolutions older than it are stale.
+    generation: std::sync::atomic::AtomicU64,
+    /// Invoke resolutions by (account, region, function, qualifier).
+    pub(crate) invoke_cache: std::sync::Mutex<
+        HashMap<(String, String, String, String), (u64, Arc<crate::ops::invoke::Resolved>)>,
+    >,
     /// Settings.
     pub config: ApiConfig,
     keys: RwLock<HashMap<String, SecretKey>>,
@@ -54,6 +62,7 @@ impl AppState {
     /// Build the state; loads (or creates) the URL-signing key.
     pub fn new(
         store: Arc<Store>,
+        engine: Arc<lamina_engine::Engine>,
         config: ApiConfig,
     ) -> Result<Arc<AppState>, lamina_store::StoreError> {
         let url_key = crate::code::load_url_key(&store)?;
@@ -71,10 +80,24 @@ impl AppState {
         }
         Ok(Arc::new(AppState {
             store,
+            engine,
+            generation: std::sync::atomic::AtomicU64::new(1),
+            invoke_cache: std::sync::Mutex::new(HashMap::new()),
             config,
             keys: RwLock::new(keys),
             url_key,
         }))
+    }
+
+    /// The current control-plane generation.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Invalidate cached invoke resolutions after a write.
+    pub fn bump_generation(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 

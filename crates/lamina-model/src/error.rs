@@ -95,6 +95,15 @@ pub enum LambdaError {
     /// 500 ServiceException: a fault of Lamina's, never of the caller.
     #[error("{0}")]
     Service(String),
+    /// 400 InvalidRequestContentException: an Invoke payload or header that is not what Lambda takes.
+    #[error("{0}")]
+    InvalidRequestContent(String),
+    /// 429 TooManyRequestsException with its `Reason`.
+    #[error("Rate Exceeded.")]
+    TooManyRequests(&'static str),
+    /// 502 InvalidRuntimeException: the function's runtime cannot run here.
+    #[error("{0}")]
+    InvalidRuntime(String),
 }
 
 /// How the error is framed on the wire: which JSON key carries the message and whether `Type` is sent.
@@ -127,6 +136,9 @@ impl LambdaError {
             LambdaError::UnknownOperation(_) => "UnknownOperationException",
             LambdaError::UnsupportedMediaType(_) => "UnsupportedMediaTypeException",
             LambdaError::Service(_) => "ServiceException",
+            LambdaError::InvalidRequestContent(_) => "InvalidRequestContentException",
+            LambdaError::TooManyRequests(_) => "TooManyRequestsException",
+            LambdaError::InvalidRuntime(_) => "InvalidRuntimeException",
         }
     }
 
@@ -137,14 +149,17 @@ impl LambdaError {
             | LambdaError::InvalidParameter(_)
             | LambdaError::CodeStorageExceeded(_)
             | LambdaError::PolicyLengthExceeded(_)
-            | LambdaError::Serialization(_) => 400,
+            | LambdaError::Serialization(_)
+            | LambdaError::InvalidRequestContent(_) => 400,
             LambdaError::AccessDenied(_) => 403,
             LambdaError::NotFound(_) | LambdaError::UnknownOperation(_) => 404,
             LambdaError::Conflict(_) => 409,
             LambdaError::PreconditionFailed(_) => 412,
             LambdaError::TooLarge(_) => 413,
             LambdaError::UnsupportedMediaType(_) => 415,
+            LambdaError::TooManyRequests(_) => 429,
             LambdaError::Service(_) => 500,
+            LambdaError::InvalidRuntime(_) => 502,
         }
     }
 
@@ -156,7 +171,7 @@ impl LambdaError {
             | LambdaError::AccessDenied(_)
             | LambdaError::Serialization(_)
             | LambdaError::UnknownOperation(_) => MessageKey::LowerOnly,
-            LambdaError::NotFound(_) => MessageKey::UpperTyped,
+            LambdaError::NotFound(_) | LambdaError::InvalidRuntime(_) => MessageKey::UpperTyped,
             LambdaError::Service(_) => MessageKey::ServiceUpper,
             _ => MessageKey::LowerTyped,
         }

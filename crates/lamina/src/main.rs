@@ -58,6 +58,15 @@ enum Command {
         /// The account concurrency limit.
         #[arg(long, env = "LAMINA_ACCOUNT_CONCURRENCY", default_value_t = 1000)]
         account_concurrency: i64,
+        /// Seconds an idle execution environment is kept warm.
+        #[arg(long, env = "LAMINA_IDLE_TIMEOUT_SECS", default_value_t = 600)]
+        idle_timeout_secs: u64,
+        /// Longest life of an execution environment, seconds.
+        #[arg(long, env = "LAMINA_MAX_LIFETIME_SECS", default_value_t = 14400)]
+        max_lifetime_secs: u64,
+        /// Interpreter overrides for runtimes, e.g. python3.12=/opt/py312/bin/python3 (repeatable).
+        #[arg(long = "interpreter", value_parser = parse_interpreter)]
+        interpreters: Vec<(String, PathBuf)>,
     },
     /// Manage access keys.
     Keys {
@@ -69,6 +78,72 @@ enum Command {
         #[command(subcommand)]
         command: KmsCommand,
     },
+    /// Show a function's logs (START/END/REPORT and everything it printed).
+    Logs {
+        /// Function name (log group /aws/lambda/NAME unless --log-group is given).
+        function: String,
+        /// Keep printing new events.
+        #[arg(long, short)]
+        follow: bool,
+        /// Log group to read instead of /aws/lambda/FUNCTION.
+        #[arg(long)]
+        log_group: Option<String>,
+        /// Account (needed only when several accounts have this function).
+        #[arg(long)]
+        account: Option<String>,
+        /// Region (needed only when several regions have this function).
+        #[arg(long)]
+        region: Option<String>,
+        /// Where Lamina keeps its data.
+        #[arg(long, env = "LAMINA_DATA_DIR", default_value = ".lamina")]
+        data_dir: PathBuf,
+    },
+    /// Runtimes: which can run here, and installing their official runtime interface clients.
+    Runtimes {
+        #[command(subcommand)]
+        command: RuntimesCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RuntimesCommand {
+    /// List runtimes and whether this host can run them.
+    List {
+        /// Where Lamina keeps its data.
+        #[arg(long, env = "LAMINA_DATA_DIR", default_value = ".lamina")]
+        data_dir: PathBuf,
+        /// Interpreter overrides, e.g. python3.12=/opt/py312/bin/python3.
+        #[arg(long = "interpreter", value_parser = parse_interpreter)]
+        interpreters: Vec<(String, PathBuf)>,
+    },
+    /// Install the official runtime interface client of a runtime (e.g. python3.11, nodejs20.x).
+    Install {
+        /// Runtime name.
+        runtime: String,
+        /// Where Lamina keeps its data.
+        #[arg(long, env = "LAMINA_DATA_DIR", default_value = ".lamina")]
+        data_dir: PathBuf,
+        /// Interpreter overrides, e.g. python3.12=/opt/py312/bin/python3.
+        #[arg(long = "interpreter", value_parser = parse_interpreter)]
+        interpreters: Vec<(String, PathBuf)>,
+    },
+}
+
+fn parse_interpreter(s: &str) -> Result<(String, PathBuf), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| "expected RUNTIME=PATH".to_string())?;
+    Ok((k.to_string(), PathBuf::from(v)))
+}
+
+fn runtime_config(
+    data_dir: &Path,
+    interpreters: &[(String, PathBuf)],
+) -> lamina_engine::runtimes::RuntimeConfig {
+    lamina_engine::runtimes::RuntimeConfig {
+        cache_dir: data_dir.join("runtimes"),
+        interpreters: interpreters.iter().cloned().collect(),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -125,13 +200,62 @@ fn main() -> anyhow::Result<()> {
             dev,
             update_delay_ms,
             account_concurrency,
+            idle_timeout_secs,
+            max_lifetime_secs,
+            interpreters,
         } => {
             let config = ApiConfig {
                 dev,
                 update_delay: Duration::from_millis(update_delay_ms),
                 account_concurrency,
             };
-            serve(&listen, &store, config)
+            let mut engine = lamina_engine::EngineConfig::new(store.data_dir.clone());
+            engine.runtimes = runtime_config(&store.data_dir, &interpreters);
+            engine.account_concurrency = account_concurrency;
+            engine.idle_timeout = Duration::from_secs(idle_timeout_secs);
+            engine.max_lifetime = Duration::from_secs(max_lifetime_secs);
+            serve(&listen, &store, config, engine)
+        }
+        Command::Logs {
+            function,
+            follow,
+            log_group,
+            account,
+            region,
+            data_dir,
+        } => logs(&data_dir, &function, log_group, account, region, follow),
+        Command::Runtimes {
+            command:
+                RuntimesCommand::List {
+                    data_dir,
+                    interpreters,
+                },
+        } => {
+            let cfg = runtime_config(&data_dir, &interpreters);
+            for s in lamina_engine::runtimes::list(&cfg) {
+                let state = if s.ready { "ready" } else { "not ready" };
+                println!(
+                    "{:<16} {state:<10} interpreter: {:?}; client: {:?}",
+                    s.name, s.interpreter, s.client
+                );
+                for w in &s.warnings {
+                    println!("{:<16} warning: {w}", "");
+                }
+            }
+            Ok(())
+        }
+        Command::Runtimes {
+            command:
+                RuntimesCommand::Install {
+                    runtime,
+                    data_dir,
+                    interpreters,
+                },
+        } => {
+            let cfg = runtime_config(&data_dir, &interpreters);
+            let report = lamina_engine::runtimes::install(&runtime, &cfg)?;
+            println!("{report:#?}");
+            Ok(())
         }
         Command::Keys {
             command:
@@ -247,21 +371,27 @@ impl Mode0600 for std::fs::OpenOptions {
     }
 }
 
-fn serve(listen: &str, store_args: &StoreArgs, config: ApiConfig) -> anyhow::Result<()> {
+fn serve(
+    listen: &str,
+    store_args: &StoreArgs,
+    config: ApiConfig,
+    engine_cfg: lamina_engine::EngineConfig,
+) -> anyhow::Result<()> {
     let store = Arc::new(store_args.open()?);
     ensure_admin_key(&store, &store_args.data_dir)?;
-    let state = AppState::new(Arc::clone(&store), config)?;
-    let finished = lamina_api::complete_pending(&state)?;
-    if finished > 0 {
-        tracing::info!(
-            count = finished,
-            "completed updates interrupted by the last shutdown"
-        );
-    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
+        let engine = lamina_engine::Engine::start(engine_cfg);
+        let state = AppState::new(Arc::clone(&store), Arc::clone(&engine), config)?;
+        let finished = tokio::task::block_in_place(|| lamina_api::complete_pending(&state))?;
+        if finished > 0 {
+            tracing::info!(
+                count = finished,
+                "completed updates interrupted by the last shutdown"
+            );
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {listen}"))?;
@@ -272,8 +402,83 @@ fn serve(listen: &str, store_args: &StoreArgs, config: ApiConfig) -> anyhow::Res
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        engine.shutdown_all();
         anyhow::Ok(())
     })
+}
+
+/// Find the (account, region) directories holding a log group.
+fn log_locations(
+    root: &Path,
+    group: &str,
+    account: Option<&str>,
+    region: Option<&str>,
+) -> Vec<(String, String)> {
+    use lamina_engine::logs::{decode_component, group_dir};
+    let mut out = Vec::new();
+    let Ok(accounts) = std::fs::read_dir(root) else {
+        return out;
+    };
+    for a in accounts.flatten() {
+        let acct = decode_component(&a.file_name().to_string_lossy());
+        if account.is_some_and(|x| x != acct) {
+            continue;
+        }
+        let Ok(regions) = std::fs::read_dir(a.path()) else {
+            continue;
+        };
+        for r in regions.flatten() {
+            let reg = decode_component(&r.file_name().to_string_lossy());
+            if region.is_some_and(|x| x != reg) {
+                continue;
+            }
+            if group_dir(root, &acct, &reg, group).is_dir() {
+                out.push((acct.clone(), reg));
+            }
+        }
+    }
+    out
+}
+
+fn logs(
+    data_dir: &Path,
+    function: &str,
+    group: Option<String>,
+    account: Option<String>,
+    region: Option<String>,
+    follow: bool,
+) -> anyhow::Result<()> {
+    let root = data_dir.join("logs");
+    let group = group.unwrap_or_else(|| format!("/aws/lambda/{function}"));
+    let found = log_locations(&root, &group, account.as_deref(), region.as_deref());
+    let (acct, reg) = match found.as_slice() {
+        [one] => one.clone(),
+        [] => anyhow::bail!("no logs for log group {group} under {}", root.display()),
+        many => anyhow::bail!(
+            "log group {group} exists in several places ({}); pass --account and --region",
+            many.iter()
+                .map(|(a, r)| format!("{a}/{r}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut last = None;
+    let mut out = std::io::stdout().lock();
+    loop {
+        let events = lamina_engine::logs::read_group(&root, &acct, &reg, &group, last)?;
+        for e in &events {
+            let ts = chrono::DateTime::from_timestamp_millis(e.timestamp)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+                .unwrap_or_default();
+            writeln!(out, "{ts} {} {}", e.stream, e.message)?;
+            last = Some(e.timestamp);
+        }
+        out.flush()?;
+        if !follow {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 async fn shutdown_signal() {

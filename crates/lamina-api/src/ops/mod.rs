@@ -2,6 +2,7 @@
 
 mod account;
 mod functions;
+pub mod invoke;
 mod layers;
 mod policy;
 mod versions;
@@ -58,6 +59,9 @@ pub fn dispatch(
         Op::GetLayerVersion => layers::get(state, ctx, t, s),
         Op::GetLayerVersionByArn => layers::get_by_arn(state, ctx, input),
         Op::DeleteLayerVersion => layers::delete(state, ctx, t, s),
+        Op::Invoke => Err(ApiError::Lambda(LambdaError::Service(
+            "Invoke is planned, not dispatched".into(),
+        ))),
     }
 }
 
