@@ -254,6 +254,7 @@ def test_missing_function_errors(lam):
         (lam.update_function_code, {"ZipFile": make_zip()}),
         (lam.publish_version, {}),
         (lam.list_versions_by_function, {}),
+        (lam.delete_function, {"Qualifier": "1"}),
     ):
         resp = expect_error(call, FunctionName=name, status_code=404, code="ResourceNotFoundException", **kw)
         assert resp["Error"]["Message"] == msg, call
@@ -435,6 +436,35 @@ def test_redundant_update_changes_revision(lam):
     rev = lam.get_function_configuration(FunctionName=name)["RevisionId"]
     resp = lam.update_function_configuration(FunctionName=name, MemorySize=128)
     check_update_response(resp, rev)
+
+
+def test_logging_config_merge(lam, lam_raw):
+    """§1.1 [R]: LoggingConfig updates merge; JSON brings INFO levels, Text drops them."""
+    name, created = create_active(lam)
+    default_group = f"/aws/lambda/{name}"
+    assert created["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": default_group}
+
+    def update(cfg):
+        lam.update_function_configuration(FunctionName=name, LoggingConfig=cfg)
+        wait_updated(lam, name)
+        return lam.get_function_configuration(FunctionName=name)["LoggingConfig"]
+
+    assert update({"LogFormat": "JSON"}) == {"LogFormat": "JSON", "LogGroup": default_group,
+                                             "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO"}
+    assert update({"LogGroup": "cool_lambda"}) == {"LogFormat": "JSON", "LogGroup": "cool_lambda",
+                                                   "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO"}
+    assert update({"ApplicationLogLevel": "DEBUG"}) == {"LogFormat": "JSON", "LogGroup": "cool_lambda",
+                                                        "ApplicationLogLevel": "DEBUG", "SystemLogLevel": "INFO"}
+    assert update({"LogFormat": "Text"}) == {"LogFormat": "Text", "LogGroup": "cool_lambda"}
+    before = config_snapshot(lam, name)
+    expect_error(lam_raw.update_function_configuration, FunctionName=name,
+                 LoggingConfig={"LogFormat": "Text", "ApplicationLogLevel": "DEBUG"}, status_code=400,
+                 code="InvalidParameterValueException")
+    assert config_snapshot(lam, name) == before
+
+    other, resp = create_active(lam, LoggingConfig={"LogFormat": "JSON", "SystemLogLevel": "WARN"})
+    assert resp["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": f"/aws/lambda/{other}",
+                                     "ApplicationLogLevel": "INFO", "SystemLogLevel": "WARN"}
 
 
 def test_update_function_code(lam, endpoint):
@@ -1471,6 +1501,13 @@ CREATE_CASES = [
      lambda m: check_unsafe_zip_message(m)),
     ("zip-bomb", {"Code": {"ZipFile": "BOMB"}}, 400, "InvalidParameterValueException",
      "Unzipped size must be smaller than 262144000 bytes"),
+    ("handler-space", {"Handler": "app handler"}, 400, "ValidationException",
+     coral("app handler", "handler", "Member must satisfy regular expression pattern: [^\\s]+")),
+    ("handler-missing", {"Handler": None}, 400, "InvalidParameterValueException", None),
+    ("runtime-missing", {"Runtime": None}, 400, "InvalidParameterValueException", None),
+    ("snapstart-enum", {"SnapStart": {"ApplyOn": "invalidOption"}}, 400, "ValidationException",
+     coral("invalidOption", "snapStart.applyOn", "Member must satisfy enum value set: [PublishedVersions, None]")),
+    ("tracing-enum", {"TracingConfig": {"Mode": "Sometimes"}}, 400, "ValidationException", None),
     ("architectures-two", {"Architectures": ["x86_64", "arm64"]}, 400, "ValidationException",
      coral("[x86_64, arm64]", "architectures", "Member must have length less than or equal to 1")),
     ("architectures-case", {"Architectures": ["X86_64"]}, 400, "ValidationException",
@@ -1495,6 +1532,7 @@ def test_create_validation(lam, lam_raw, bomb_zip, six_layers, case_id, override
     params = dict(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
                   Code={"ZipFile": make_zip()})
     params.update(overrides)
+    params = {k: v for k, v in params.items() if v is not None}
     if params["Code"].get("ZipFile") == "EVIL":
         params["Code"] = {"ZipFile": evil_zip()}
     if params["Code"].get("ZipFile") == "BOMB":
