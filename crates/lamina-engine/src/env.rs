@@ -99,8 +99,12 @@ struct Inner {
 pub struct StartSpec {
     /// The process to run (environment without `AWS_LAMBDA_RUNTIME_API`, added here).
     pub process: SpawnSpec,
+    /// External extensions to start beside it (from `/opt/extensions`).
+    pub extensions: Vec<SpawnSpec>,
     /// Identifier (32 hex) shared with the log stream name.
     pub id: String,
+    /// `functionName`, `functionVersion`, `handler` for the extension registration reply.
+    pub function: (String, String, String),
 }
 
 /// A live execution environment.
@@ -123,6 +127,11 @@ pub struct Env {
     init_tx: watch::Sender<InitState>,
     tasks: Mutex<Vec<AbortHandle>>,
     frozen: std::sync::atomic::AtomicBool,
+    runtime_ready: std::sync::atomic::AtomicBool,
+    /// Registered extensions.
+    pub extensions: crate::extensions::Registry,
+    extension_pids: Vec<i32>,
+    function: (String, String, String),
 }
 
 impl std::fmt::Debug for Env {
@@ -148,6 +157,19 @@ impl Env {
         process
             .env
             .push(("AWS_LAMBDA_RUNTIME_API".into(), addr.to_string().into()));
+        // Extensions start first, in parallel with the runtime; their output goes to the same stream.
+        let mut ext_children = Vec::new();
+        for ext in &spec.extensions {
+            let mut e = ext.clone();
+            e.env
+                .push(("AWS_LAMBDA_RUNTIME_API".into(), addr.to_string().into()));
+            ext_children.push(lamina_sandbox::spawn(&e, cgroup.as_ref())?);
+        }
+        let extension_pids: Vec<i32> = ext_children
+            .iter()
+            .filter_map(|c| c.id())
+            .map(|p| p as i32)
+            .collect();
         let mut child = lamina_sandbox::spawn(&process, cgroup.as_ref())?;
         let pid = child.id().map_or(0, |p| p as i32);
         let (next_tx, next_rx) = mpsc::channel(1);
@@ -165,8 +187,36 @@ impl Env {
             init_tx,
             tasks: Mutex::new(Vec::new()),
             frozen: std::sync::atomic::AtomicBool::new(false),
+            runtime_ready: std::sync::atomic::AtomicBool::new(false),
+            extensions: crate::extensions::Registry::default(),
+            extension_pids,
+            function: spec.function,
         });
         let mut handles = Vec::new();
+        for mut c in ext_children {
+            for out in [
+                c.stdout
+                    .take()
+                    .map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+                c.stderr
+                    .take()
+                    .map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                handles.push(
+                    tokio::spawn(pump_lines(BufReader::new(out), Arc::clone(&env.log)))
+                        .abort_handle(),
+                );
+            }
+            handles.push(
+                tokio::spawn(async move {
+                    let _ = c.wait().await;
+                })
+                .abort_handle(),
+            );
+        }
         if let Some(out) = child.stdout.take() {
             handles.push(
                 tokio::spawn(pump_lines(BufReader::new(out), Arc::clone(&env.log))).abort_handle(),
@@ -238,6 +288,12 @@ impl Env {
             inner.current = Some((inv.request_id.clone(), tx));
         }
         self.thaw();
+        self.extensions.invoke(
+            &inv.request_id,
+            inv.deadline_ms,
+            &inv.invoked_arn,
+            &inv.trace_id,
+        );
         match self.next_tx.try_send(inv) {
             Ok(()) => Ok(rx),
             Err(e) => {
@@ -318,16 +374,62 @@ impl Env {
         self.cgroup.as_ref().is_some_and(|g| g.oom_kills() > 0)
     }
 
-    /// Kill everything and release the cgroup. Idempotent.
-    pub fn shutdown(&self) {
+    /// Kill every process of the environment (its cgroup stays, so its readings can still be taken).
+    pub fn kill(&self) {
         if let Ok(mut inner) = self.inner.lock() {
             inner.dead = true;
             inner.current = None;
         }
         lamina_sandbox::process::kill_group(self.pid, 9);
+        for p in &self.extension_pids {
+            lamina_sandbox::process::kill_group(*p, 9);
+        }
         if let Some(g) = &self.cgroup {
             g.kill_all();
         }
+    }
+
+    /// Retire an idle environment the way Lambda does: SHUTDOWN to subscribed extensions (up to 2 s for
+    /// them to finish), then kill.
+    pub async fn retire(&self) {
+        let deadline = chrono::Utc::now().timestamp_millis() + 2000;
+        self.thaw();
+        if self.extensions.shutdown("spindown", deadline) {
+            lamina_sandbox::process::kill_group(self.pid, 15);
+            let until = Instant::now() + std::time::Duration::from_secs(2);
+            while Instant::now() < until
+                && self
+                    .extension_pids
+                    .iter()
+                    .any(|p| std::path::Path::new(&format!("/proc/{p}")).exists() && !is_zombie(*p))
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+        self.shutdown();
+    }
+
+    /// Init is complete once the runtime asked for an event and every registered extension is parked.
+    fn check_ready(&self) {
+        if self
+            .runtime_ready
+            .load(std::sync::atomic::Ordering::Acquire)
+            && self.extensions.all_parked()
+        {
+            self.init_tx.send_if_modified(|s| {
+                if *s == InitState::Running {
+                    *s = InitState::Ready;
+                    true
+                } else {
+                    false
+                }
+            });
+        }
+    }
+
+    /// Kill everything and release the cgroup. Idempotent.
+    pub fn shutdown(&self) {
+        self.kill();
         if let Ok(mut t) = self.tasks.lock() {
             for h in t.drain(..) {
                 h.abort();
@@ -357,6 +459,16 @@ fn libc_sigstop() -> i32 {
 
 fn libc_sigcont() -> i32 {
     18
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(true)
 }
 
 fn vm_hwm(pid: i32) -> Option<u64> {
@@ -447,6 +559,115 @@ async fn handle(
     let result = match (method, path) {
         ("GET", "/2018-06-01/runtime/invocation/next") => return next(env, wr).await,
         ("GET", "/2018-06-01/ping") => http1::write_response(wr, 200, "OK", &[], b"pong").await,
+        ("POST", "/2020-01-01/extension/register") => {
+            let name = req
+                .header("lambda-extension-name")
+                .unwrap_or("")
+                .to_string();
+            let events: Vec<String> = match serde_json::from_slice::<serde_json::Value>(&req.body) {
+                Ok(v) => v
+                    .get("events")
+                    .and_then(|e| e.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                Err(_) => {
+                    let body = rapi_error("InvalidRequestFormat", "Invalid request body");
+                    return http1::write_response(wr, 403, "Forbidden", &[JSON], &body)
+                        .await
+                        .is_ok();
+                }
+            };
+            let closed = *env.init_tx.borrow() != InitState::Running;
+            match env.extensions.register(&name, &events, closed) {
+                Ok(ext) => {
+                    let (f, v, h) = &env.function;
+                    let body = serde_json::json!({ "functionName": f, "functionVersion": v, "handler": h }).to_string();
+                    http1::write_response(
+                        wr,
+                        200,
+                        "OK",
+                        &[JSON, ("Lambda-Extension-Identifier", &ext.id)],
+                        body.as_bytes(),
+                    )
+                    .await
+                }
+                Err(r) => {
+                    http1::write_response(
+                        wr,
+                        403,
+                        "Forbidden",
+                        &[JSON],
+                        &rapi_error(r.error_type, &r.message),
+                    )
+                    .await
+                }
+            }
+        }
+        ("GET", "/2020-01-01/extension/event/next") => {
+            let Some(id) = req.header("lambda-extension-identifier") else {
+                let body = rapi_error(
+                    "Extension.MissingExtensionIdentifier",
+                    "Missing Lambda-Extension-Identifier header",
+                );
+                return http1::write_response(wr, 403, "Forbidden", &[JSON], &body)
+                    .await
+                    .is_ok();
+            };
+            let Some(ext) = env.extensions.get(id) else {
+                let (t, m) = if uuid::Uuid::parse_str(id).is_ok() {
+                    (
+                        "Extension.UnknownExtensionIdentifier",
+                        "Unknown extension identifier",
+                    )
+                } else {
+                    (
+                        "Extension.InvalidExtensionIdentifier",
+                        "Invalid extension identifier",
+                    )
+                };
+                return http1::write_response(wr, 403, "Forbidden", &[JSON], &rapi_error(t, m))
+                    .await
+                    .is_ok();
+            };
+            env.extensions.parked(&ext);
+            env.check_ready();
+            let event = {
+                let mut rx = ext.rx.lock().await;
+                rx.recv().await
+            };
+            let Some(event) = event else { return false };
+            let eid = uuid::Uuid::new_v4().to_string();
+            http1::write_response(
+                wr,
+                200,
+                "OK",
+                &[JSON, ("Lambda-Extension-Event-Identifier", &eid)],
+                event.to_string().as_bytes(),
+            )
+            .await
+        }
+        ("POST", "/2020-01-01/extension/init/error")
+        | ("POST", "/2020-01-01/extension/exit/error") => {
+            if req.header("lambda-extension-function-error-type").is_none() {
+                let body = rapi_error(
+                    "Extension.MissingHeader",
+                    "Lambda-Extension-Function-Error-Type not found",
+                );
+                return http1::write_response(wr, 403, "Forbidden", &[JSON], &body)
+                    .await
+                    .is_ok();
+            }
+            env.log.line(&format!(
+                "EXTENSION error reported: {}",
+                req.header("lambda-extension-function-error-type")
+                    .unwrap_or("")
+            ));
+            http1::write_response(wr, 202, "Accepted", &[JSON], ACCEPTED).await
+        }
         ("POST", "/2018-06-01/runtime/init/error") => {
             let ok = env.init_tx.send_if_modified(|s| {
                 if *s == InitState::Running {
@@ -554,14 +775,9 @@ fn answer(env: &Env, id: &str, kind: &str, req: &http1::Request) -> (u16, &'stat
 }
 
 async fn next(env: &Arc<Env>, wr: &mut tokio::net::tcp::OwnedWriteHalf) -> bool {
-    let failed = env.init_tx.send_if_modified(|s| match s {
-        InitState::Running => {
-            *s = InitState::Ready;
-            true
-        }
-        _ => false,
-    });
-    let _ = failed;
+    env.runtime_ready
+        .store(true, std::sync::atomic::Ordering::Release);
+    env.check_ready();
     if matches!(&*env.init_tx.borrow(), InitState::Failed(..)) {
         let msg = "State transition from InitError to Ready failed for runtime. Error: State transition is not allowed";
         return http1::write_response(

@@ -8,6 +8,7 @@
 mod codecache;
 pub mod concurrency;
 pub mod env;
+pub mod extensions;
 mod http1;
 pub mod logs;
 pub mod runtimes;
@@ -243,7 +244,7 @@ impl Engine {
             pools.retain(|_, v| !v.is_empty());
         }
         for e in dead {
-            e.shutdown();
+            tokio::spawn(async move { e.retire().await });
         }
     }
 
@@ -304,7 +305,6 @@ impl Engine {
         let (env, init) = match self.take_idle(&k) {
             Some(env) => (env, None),
             None => {
-                let started = Instant::now();
                 let env = match self.cold_start(&spec).await {
                     Ok(env) => env,
                     Err(EngineError::InvalidEntrypoint(why)) => {
@@ -318,7 +318,8 @@ impl Engine {
                     Err(e) => return Err(e),
                 };
                 let state = tokio::time::timeout(self.cfg.init_timeout, env.wait_init()).await;
-                let init_ms = started.elapsed().as_secs_f64() * 1000.0;
+                // Init runs from process start (after code extraction and any client install) to the first /next.
+                let init_ms = env.created.elapsed().as_secs_f64() * 1000.0;
                 match state {
                     Ok(InitState::Ready) => (env, Some(init_ms)),
                     other => return Ok(self.init_failed(&env, &req, other, init_ms)),
@@ -355,7 +356,7 @@ impl Engine {
             // blocking section rather than a detached task.
             tokio::task::block_in_place(|| prepare(cache, &cache_cfg, &spec, &stream_name))
         };
-        let (process, runtime_note) = prep?;
+        let (process, extensions, runtime_note) = prep?;
         if let Some(note) = runtime_note {
             log.line(&note);
         }
@@ -379,28 +380,42 @@ impl Engine {
             None => None,
         };
         let program = process.program.clone();
-        Env::start(StartSpec { process, id }, log, cgroup)
-            .await
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::NotFound => {
-                    let shown = if program.ends_with("bootstrap") {
-                        "/var/task/bootstrap".to_string()
-                    } else {
-                        program.display().to_string()
-                    };
-                    let why = if e.kind() == std::io::ErrorKind::NotFound {
-                        "no such file or directory"
-                    } else {
-                        "permission denied"
-                    };
-                    EngineError::InvalidEntrypoint(format!("fork/exec {shown}: {why}"))
-                }
-                _ if e.raw_os_error() == Some(8) => EngineError::InvalidEntrypoint(format!(
-                    "fork/exec {}: exec format error",
-                    program.display()
-                )),
-                _ => EngineError::Internal(format!("cannot start the runtime: {e}")),
-            })
+        let function = (
+            spec.name.clone(),
+            spec.version.clone(),
+            spec.handler.clone(),
+        );
+        Env::start(
+            StartSpec {
+                process,
+                extensions,
+                id,
+                function,
+            },
+            log,
+            cgroup,
+        )
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::NotFound => {
+                let shown = if program.ends_with("bootstrap") {
+                    "/var/task/bootstrap".to_string()
+                } else {
+                    program.display().to_string()
+                };
+                let why = if e.kind() == std::io::ErrorKind::NotFound {
+                    "no such file or directory"
+                } else {
+                    "permission denied"
+                };
+                EngineError::InvalidEntrypoint(format!("fork/exec {shown}: {why}"))
+            }
+            _ if e.raw_os_error() == Some(8) => EngineError::InvalidEntrypoint(format!(
+                "fork/exec {}: exec format error",
+                program.display()
+            )),
+            _ => EngineError::Internal(format!("cannot start the runtime: {e}")),
+        })
     }
 
     fn init_failed(
@@ -434,6 +449,7 @@ impl Engine {
                 )
             }
         };
+        env.kill();
         let log = &env.log;
         if req.tail {
             log.start_tail();
@@ -539,7 +555,11 @@ impl Engine {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         if !keep {
-            // Kill before REPORT so Max Memory Used covers the end of the process.
+            // Kill first so Max Memory Used covers the whole life of the process; release after reading it.
+            env.kill();
+        }
+        let max_memory = env.max_memory_mb();
+        if !keep {
             env.shutdown();
         }
         log.line(&format!("END RequestId: {id}"));
@@ -547,7 +567,7 @@ impl Engine {
             "REPORT RequestId: {id}\tDuration: {duration_ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t",
             duration_ms.ceil().max(1.0) as u64,
             spec.memory_mb,
-            env.max_memory_mb()
+            max_memory
         );
         if let Some(i) = init_ms {
             report.push_str(&format!("Init Duration: {i:.2} ms\t"));
@@ -614,12 +634,14 @@ fn trace_id() -> String {
 }
 
 /// Materialise code and layers, resolve the runtime, and build the process to start. Blocking.
+type Prepared = (SpawnSpec, Vec<SpawnSpec>, Option<String>);
+
 fn prepare(
     cache: &CodeCache,
     rcfg: &runtimes::RuntimeConfig,
     spec: &FunctionSpec,
     stream: &str,
-) -> Result<(SpawnSpec, Option<String>), EngineError> {
+) -> Result<Prepared, EngineError> {
     let task_root = cache
         .code_dir(&spec.code_sha256, &spec.code_zip)
         .map_err(|e| {
@@ -716,11 +738,41 @@ fn prepare(
     if spec.log_format == "JSON" {
         env.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
     }
+    // External extensions: every executable file in /opt/extensions, with the function's environment less
+    // the internal underscore variables.
+    let mut extensions = Vec::new();
+    if let Ok(dir) = std::fs::read_dir(opt.join("extensions")) {
+        let mut files: Vec<PathBuf> = dir
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for f in files {
+            use std::os::unix::fs::PermissionsExt;
+            let executable = std::fs::metadata(&f)
+                .map(|m| m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false);
+            if !executable {
+                continue;
+            }
+            extensions.push(SpawnSpec {
+                program: f,
+                args: Vec::new(),
+                env: env
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with('_'))
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+                cwd: opt.clone(),
+            });
+        }
+    }
     let process = SpawnSpec {
         program: launch.program,
         args: launch.args,
         env: env.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
         cwd: task_root,
     };
-    Ok((process, note))
+    Ok((process, extensions, note))
 }
