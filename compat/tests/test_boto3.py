@@ -1953,6 +1953,18 @@ def files_containing(root, needle: bytes) -> list[str]:
     return hits
 
 
+def plaintext_forms(value: str) -> list[bytes]:
+    """The value as stored plainly or merely encoded: UTF-8, UTF-16, hex, and base64 at any alignment."""
+    raw = value.encode()
+    forms = [raw, value.encode("utf-16-le"), raw.hex().encode(), raw.hex().upper().encode()]
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw)
+        # Drop the characters that depend on neighbouring bytes; the middle is fixed by the value alone.
+        forms.append(encoded[4:-4])
+        forms.append(base64.urlsafe_b64encode(b"\0" * shift + raw)[4:-4])
+    return forms
+
+
 def test_env_values_encrypted_at_rest(lam, lamina):
     canary = f"canary-{unique('secret')}-plaintext"
     name, _ = create_active(lam, Environment={"Variables": {"API_TOKEN": canary}})
@@ -1966,8 +1978,9 @@ def test_env_values_encrypted_at_rest(lam, lamina):
     files = [p for p in lamina.data_dir.rglob("*") if p.is_file()]
     assert files, "the data dir is empty: is the server writing somewhere else?"
     for value in (canary, second):
-        hits = files_containing(lamina.data_dir, value.encode())
-        assert not hits, f"plaintext environment value found in {hits}"
+        for form in plaintext_forms(value):
+            hits = files_containing(lamina.data_dir, form)
+            assert not hits, f"environment value found unencrypted ({form[:16]!r}…) in {hits}"
 
 
 def test_env_values_not_in_server_log(lam, lamina):

@@ -50,6 +50,8 @@ def test_create_wait_get(aws, tmp_path, endpoint):
     assert created["State"] == "Pending" and "LastUpdateStatus" not in created
     assert created["CodeSha256"] == b64sha256(code) and created["CodeSize"] == len(code)
 
+    rc, out, err = aws("wait", "function-exists", "--function-name", name)
+    assert rc == 0 and out is None, err
     rc, out, err = aws("wait", "function-active-v2", "--function-name", name)
     assert rc == 0, err
     assert out is None, "waiters print nothing on success"
