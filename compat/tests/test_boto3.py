@@ -497,6 +497,21 @@ def test_update_function_code_publish(lam):
     assert v1["CodeSha256"] == b64sha256(new_code) and v1["State"] == "Active"
 
 
+def test_update_code_switches_architecture(lam):
+    name, _ = create_active(lam)
+    resp = lam.update_function_code(FunctionName=name, ZipFile=make_zip(), Architectures=["arm64"])
+    assert resp["Architectures"] == ["arm64"]
+    wait_updated(lam, name)
+    assert lam.get_function_configuration(FunctionName=name)["Architectures"] == ["arm64"]
+
+
+def test_update_runtime(lam):
+    name, _ = create_active(lam)
+    lam.update_function_configuration(FunctionName=name, Runtime="python3.13")
+    wait_updated(lam, name)
+    assert lam.get_function_configuration(FunctionName=name)["Runtime"] == "python3.13"
+
+
 def test_update_code_dry_run_changes_nothing(lam):
     name, created = create_active(lam)
     before = config_snapshot(lam, name)
@@ -857,6 +872,26 @@ def test_alias_lifecycle(lam, two_versions):
     assert status(lam.delete_alias(FunctionName=name, Name="live")) == 204
 
 
+def test_alias_more_errors(lam, lam_raw, two_versions):
+    name = two_versions
+    missing = unique("missing")
+    expect_error(lam.list_aliases, FunctionName=missing, status_code=404, code="ResourceNotFoundException",
+                 message=not_found_msg(missing))
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    expect_error(lam.update_alias, FunctionName=name, Name="live", FunctionVersion="9", status_code=404,
+                 code="ResourceNotFoundException", message=not_found_msg(name, "9"))
+    assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "1"
+    # A version an alias points to cannot be deleted (§1.1).
+    expect_error(lam.delete_function, FunctionName=name, Qualifier="1", status_code=409,
+                 code="ResourceConflictException")
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]] == ["$LATEST", "1", "2"]
+    # The alias ARN works wherever a function name is accepted.
+    cfg = lam.get_function_configuration(FunctionName=fn_arn(name, "live"))
+    assert cfg["FunctionArn"] == fn_arn(name, "live") and cfg["Version"] == "1"
+    expect_error(lam_raw.put_function_concurrency, FunctionName=name, ReservedConcurrentExecutions=-1,
+                 status_code=400, code="ValidationException")
+
+
 def test_alias_to_latest_and_numeric_like_names(lam, two_versions):
     name = two_versions
     assert lam.create_alias(FunctionName=name, Name="head", FunctionVersion="$LATEST")["FunctionVersion"] == "$LATEST"
@@ -1136,6 +1171,25 @@ def test_permission_principals(lam):
     assert [s["Sid"] for s in doc["Statement"]] == [c[0] for c in cases], "insertion order"
 
 
+def test_permission_conditions(lam):
+    """§1.3: every supplied condition key lands in its block; nothing else is added."""
+    name, _ = create_active(lam)
+    stmt = json.loads(lam.add_permission(
+        FunctionName=name, StatementId="all", Action="lambda:InvokeFunctionUrl", Principal="*",
+        SourceArn="arn:aws:execute-api:us-east-1:123456789012:api/*", SourceAccount="123456789012",
+        FunctionUrlAuthType="NONE", PrincipalOrgID="o-abcdefghij", EventSourceToken="token-1")["Statement"])
+    assert stmt["Condition"] == {
+        "StringEquals": {"AWS:SourceAccount": "123456789012", "lambda:FunctionUrlAuthType": "NONE",
+                         "aws:PrincipalOrgID": "o-abcdefghij", "lambda:EventSourceToken": "token-1"},
+        "ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:us-east-1:123456789012:api/*"},
+    }
+    assert stmt["Action"] == "lambda:InvokeFunctionUrl" and stmt["Principal"] == "*"
+    lam.publish_version(FunctionName=name)
+    version_stmt = json.loads(lam.add_permission(FunctionName=name, StatementId="v", Qualifier="1",
+                                                 Action="lambda:InvokeFunction", Principal="*")["Statement"])
+    assert version_stmt["Resource"] == fn_arn(name, "1")
+
+
 def test_permission_lifecycle_and_errors(lam, lam_raw):
     name, _ = create_active(lam)
     lam.publish_version(FunctionName=name)
@@ -1278,6 +1332,8 @@ def test_layer_filters_and_paginators(lam):
     node = [l for p in lam.get_paginator("list_layers").paginate(CompatibleRuntime="nodejs20.x") for l in p["Layers"]]
     assert mine(node) == [f"{prefix}-1"]
 
+    arm = [l for p in lam.get_paginator("list_layers").paginate(CompatibleArchitecture="arm64") for l in p["Layers"]]
+    assert mine(arm) == [], "all three were published for x86_64 only"
     name = f"{prefix}-0"
     publish_layer(lam, name)
     publish_layer(lam, name)
