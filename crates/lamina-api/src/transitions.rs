@@ -22,7 +22,10 @@ pub fn complete(state: &AppState, function_id: i64) -> Result<(), StoreError> {
         rec.last_update_status = Some("Successful".into());
         rec.revision_id = uuid::Uuid::new_v4().to_string();
         records::put_version(db, function_id, LATEST, &rec)
-    })
+    })?;
+    // The new RevisionId and state must be what the next invocation resolves.
+    state.bump_generation();
+    Ok(())
 }
 
 /// Schedule completion after a write: at once (before the response goes out) or after the configured delay.

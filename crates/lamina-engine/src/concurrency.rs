@@ -11,6 +11,8 @@ pub enum Throttle {
     Reserved,
     /// The account's unreserved pool is used up.
     Account,
+    /// The function is adding environments faster than the scaling rate allows.
+    ScalingRate,
 }
 
 impl Throttle {
@@ -19,6 +21,7 @@ impl Throttle {
         match self {
             Throttle::Reserved => "ReservedFunctionConcurrentInvocationLimitExceeded",
             Throttle::Account => "ConcurrentInvocationLimitExceeded",
+            Throttle::ScalingRate => "FunctionInvocationRateLimitExceeded",
         }
     }
 }
@@ -143,5 +146,52 @@ mod tests {
         drop(held);
         drop(s2);
         assert!(c.acquire("a", "r", "h", None, 2).is_ok());
+    }
+}
+
+/// Lambda's scaling rate per function: a burst of `burst` new environments, refilled at `per_sec`
+/// (AWS: 1,000 every 10 seconds).
+#[derive(Debug)]
+pub struct ScalingRate {
+    burst: f64,
+    per_sec: f64,
+    buckets: Mutex<HashMap<(String, String, String), (f64, std::time::Instant)>>,
+}
+
+impl ScalingRate {
+    /// A limiter with the given burst and refill rate.
+    pub fn new(burst: u32, per_sec: u32) -> ScalingRate {
+        ScalingRate { burst: f64::from(burst), per_sec: f64::from(per_sec), buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Take one new-environment token for a function.
+    pub fn take(&self, account: &str, region: &str, function: &str) -> Result<(), Throttle> {
+        let mut m = self.buckets.lock().map_err(|_| Throttle::ScalingRate)?;
+        let now = std::time::Instant::now();
+        let e = m.entry((account.into(), region.into(), function.into())).or_insert((self.burst, now));
+        e.0 = (e.0 + now.duration_since(e.1).as_secs_f64() * self.per_sec).min(self.burst);
+        e.1 = now;
+        if e.0 < 1.0 {
+            return Err(Throttle::ScalingRate);
+        }
+        e.0 -= 1.0;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod scaling_tests {
+    use super::*;
+
+    #[test]
+    fn burst_then_refill() {
+        let r = ScalingRate::new(3, 1000);
+        for _ in 0..3 {
+            assert!(r.take("a", "r", "f").is_ok());
+        }
+        assert_eq!(r.take("a", "r", "f"), Err(Throttle::ScalingRate));
+        assert!(r.take("a", "r", "g").is_ok(), "per function");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(r.take("a", "r", "f").is_ok(), "refilled");
     }
 }

@@ -16,7 +16,7 @@ pub mod runtimes;
 use base64::Engine as _;
 use bytes::Bytes;
 use codecache::{CodeCache, LayerBlob};
-use concurrency::{Concurrency, Throttle};
+use concurrency::{Concurrency, ScalingRate, Throttle};
 use env::{Env, ExitInfo, InitState, Invocation, Outcome, StartSpec};
 use lamina_sandbox::{Hierarchy, Limits, SpawnSpec};
 use std::collections::HashMap;
@@ -39,6 +39,8 @@ pub struct EngineConfig {
     pub max_lifetime: Duration,
     /// Bound on the init phase.
     pub init_timeout: Duration,
+    /// New environments a function may add at once, and per second after that.
+    pub scaling: (u32, u32),
 }
 
 impl EngineConfig {
@@ -54,6 +56,7 @@ impl EngineConfig {
             idle_timeout: Duration::from_secs(600),
             max_lifetime: Duration::from_secs(4 * 3600),
             init_timeout: Duration::from_secs(10),
+            scaling: (1000, 100),
         }
     }
 }
@@ -156,6 +159,7 @@ pub struct Engine {
     cgroups: Option<Hierarchy>,
     pools: Mutex<HashMap<EnvKey, Vec<Idle>>>,
     concurrency: Concurrency,
+    scaling: ScalingRate,
     logs: logs::Registry,
 }
 
@@ -191,6 +195,7 @@ impl Engine {
         let engine = Arc::new(Engine {
             cache: CodeCache::new(cfg.data_dir.clone()),
             concurrency: Concurrency::new(cfg.account_concurrency),
+            scaling: ScalingRate::new(cfg.scaling.0, cfg.scaling.1),
             cfg,
             cgroups,
             pools: Mutex::new(HashMap::new()),
@@ -305,6 +310,9 @@ impl Engine {
         let (env, init) = match self.take_idle(&k) {
             Some(env) => (env, None),
             None => {
+                self.scaling
+                    .take(&spec.account, &spec.region, &spec.name)
+                    .map_err(|t| EngineError::Throttled(t.reason()))?;
                 let env = match self.cold_start(&spec).await {
                     Ok(env) => env,
                     Err(EngineError::InvalidEntrypoint(why)) => {
