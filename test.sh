@@ -5,10 +5,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 echo "== cargo test (workspace)"
-cargo test --workspace --locked
+cargo test --workspace
 
 echo "== build the server for the client suites"
-cargo build --locked -p lamina
+cargo build -p lamina
 export LAMINA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/lamina"
 
 echo "== compatibility suite: aws CLI and boto3 against a real server"

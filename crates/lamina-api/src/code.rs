@@ -58,6 +58,17 @@ pub fn ingest(state: &AppState, zip_b64: &str, budget: u64) -> ApiResult<Package
     })
 }
 
+/// After the zipped-size check: reject a code request body over AWS's request limit.
+pub fn check_request_size(body_len: usize, op: &str) -> ApiResult<()> {
+    let max = lamina_model::limits::CODE_REQUEST_MAX;
+    if body_len > max {
+        return Err(ApiError::Lambda(LambdaError::TooLarge(format!(
+            "Request must be smaller than {max} bytes for the {op} operation"
+        ))));
+    }
+    Ok(())
+}
+
 /// Reject a zip over the direct-upload limit.
 pub fn check_zipped_size(len: usize) -> ApiResult<()> {
     if len as u64 > ZIPPED_MAX {

@@ -77,7 +77,7 @@ impl Op {
     pub fn body_limit(self) -> usize {
         match self {
             Op::CreateFunction | Op::UpdateFunctionCode | Op::PublishLayerVersion => {
-                lamina_model::limits::CODE_REQUEST_MAX
+                lamina_model::limits::CODE_READ_CAP
             }
             _ => lamina_model::limits::REQUEST_MAX,
         }

@@ -31,6 +31,10 @@ impl Default for ApiConfig {
 /// The dev-mode credentials.
 pub const DEV_KEY: (&str, &str, &str) = ("test", "test", "000000000000");
 
+/// Cached invoke resolutions: (account, region, function, qualifier) → (generation, resolution).
+pub(crate) type InvokeCache =
+    HashMap<(String, String, String, String), (u64, Arc<crate::ops::invoke::Resolved>)>;
+
 /// Shared per-server state.
 pub struct AppState {
     /// Durable state.
@@ -40,9 +44,7 @@ pub struct AppState {
     /// Bumped by every control-plane write; cached invoke resolutions older than it are stale.
     generation: std::sync::atomic::AtomicU64,
     /// Invoke resolutions by (account, region, function, qualifier).
-    pub(crate) invoke_cache: std::sync::Mutex<
-        HashMap<(String, String, String, String), (u64, Arc<crate::ops::invoke::Resolved>)>,
-    >,
+    pub(crate) invoke_cache: std::sync::Mutex<InvokeCache>,
     /// Settings.
     pub config: ApiConfig,
     keys: RwLock<HashMap<String, SecretKey>>,

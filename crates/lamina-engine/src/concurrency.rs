@@ -149,26 +149,35 @@ mod tests {
     }
 }
 
+/// A function's bucket: tokens left and when it was last refilled.
+type Buckets = HashMap<(String, String, String), (f64, std::time::Instant)>;
+
 /// Lambda's scaling rate per function: a burst of `burst` new environments, refilled at `per_sec`
 /// (AWS: 1,000 every 10 seconds).
 #[derive(Debug)]
 pub struct ScalingRate {
     burst: f64,
     per_sec: f64,
-    buckets: Mutex<HashMap<(String, String, String), (f64, std::time::Instant)>>,
+    buckets: Mutex<Buckets>,
 }
 
 impl ScalingRate {
     /// A limiter with the given burst and refill rate.
     pub fn new(burst: u32, per_sec: u32) -> ScalingRate {
-        ScalingRate { burst: f64::from(burst), per_sec: f64::from(per_sec), buckets: Mutex::new(HashMap::new()) }
+        ScalingRate {
+            burst: f64::from(burst),
+            per_sec: f64::from(per_sec),
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Take one new-environment token for a function.
     pub fn take(&self, account: &str, region: &str, function: &str) -> Result<(), Throttle> {
         let mut m = self.buckets.lock().map_err(|_| Throttle::ScalingRate)?;
         let now = std::time::Instant::now();
-        let e = m.entry((account.into(), region.into(), function.into())).or_insert((self.burst, now));
+        let e = m
+            .entry((account.into(), region.into(), function.into()))
+            .or_insert((self.burst, now));
         e.0 = (e.0 + now.duration_since(e.1).as_secs_f64() * self.per_sec).min(self.burst);
         e.1 = now;
         if e.0 < 1.0 {

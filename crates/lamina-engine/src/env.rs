@@ -276,14 +276,14 @@ impl Env {
     }
 
     /// Deliver one invocation; the outcome arrives on the returned receiver.
-    pub fn deliver(&self, inv: Invocation) -> Result<oneshot::Receiver<Outcome>, Invocation> {
+    pub fn deliver(&self, inv: Invocation) -> Result<oneshot::Receiver<Outcome>, Box<Invocation>> {
         let (tx, rx) = oneshot::channel();
         {
             let Ok(mut inner) = self.inner.lock() else {
-                return Err(inv);
+                return Err(Box::new(inv));
             };
             if inner.dead || inner.current.is_some() {
-                return Err(inv);
+                return Err(Box::new(inv));
             }
             inner.current = Some((inv.request_id.clone(), tx));
         }
@@ -300,9 +300,9 @@ impl Env {
                 if let Ok(mut inner) = self.inner.lock() {
                     inner.current = None;
                 }
-                Err(match e {
+                Err(Box::new(match e {
                     mpsc::error::TrySendError::Full(i) | mpsc::error::TrySendError::Closed(i) => i,
-                })
+                }))
             }
         }
     }

@@ -210,7 +210,7 @@ impl Engine {
                 let Some(e) = weak.upgrade() else { return };
                 e.logs.flush_all();
                 n += 1;
-                if n % 5 == 0 {
+                if n.is_multiple_of(5) {
                     e.reap();
                 }
             }

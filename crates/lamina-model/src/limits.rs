@@ -16,6 +16,9 @@ pub const EPHEMERAL_MAX: i64 = 10240;
 pub const ZIPPED_MAX: u64 = 52_428_800;
 /// Whole CreateFunction/UpdateFunctionCode request body, bytes.
 pub const CODE_REQUEST_MAX: usize = 70_167_211;
+/// How much of a code request Lamina reads before giving up: enough to see that an oversized zip is the
+/// problem (AWS reports the zipped size before the request size).
+pub const CODE_READ_CAP: usize = 80_000_000;
 /// Any other control-plane request body, bytes (AWS does not document one; generous).
 pub const REQUEST_MAX: usize = 6_291_456;
 /// Unzipped code plus layers, bytes.

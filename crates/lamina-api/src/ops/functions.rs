@@ -409,6 +409,7 @@ pub fn create(state: &Arc<AppState>, ctx: &Ctx, input: &Input) -> ApiResult<Repl
     if let Some(z) = &code_in.zip_file {
         code::check_zipped_size(z.len() / 4 * 3)?;
     }
+    code::check_request_size(input.body.len(), "CreateFunction")?;
     let mut vs = Violations::default();
     if req.config.role.is_none() {
         vs.push(Violation::null("role"));
@@ -663,6 +664,7 @@ pub fn update_code(
     if let Some(z) = &req.code.zip_file {
         code::check_zipped_size(z.len() / 4 * 3)?;
     }
+    code::check_request_size(input.body.len(), "UpdateFunctionCode")?;
     let mut vs = Violations::default();
     v::check_architectures(&mut vs, req.architectures.as_deref());
     vs.finish()?;

@@ -38,6 +38,13 @@ struct PublishInput {
     compatible_architectures: Option<Vec<String>>,
 }
 
+/// The runtime list AWS prints in layer validation errors, in AWS's order (recorded).
+const LAYER_RUNTIME_ENUM: &[&str] = &[
+    "nodejs20.x", "python3.14", "provided.al2023", "python3.12", "python3.13", "nodejs24.x", "nodejs22.x", "java25",
+    "python3.10", "python3.11", "java21", "ruby3.3", "ruby3.4", "ruby3.2", "python3.8", "python3.9", "java17",
+    "nodejs16.x", "dotnet10", "dotnet8", "java11", "dotnet6", "nodejs18.x", "provided.al2", "java8.al2",
+];
+
 const ARCH_CONSTRAINT: &str = "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]";
 
 fn check_filters(runtimes: &[String], archs: &[String], vs: &mut Violations, plural: bool) {
@@ -47,16 +54,10 @@ fn check_filters(runtimes: &[String], archs: &[String], vs: &mut Violations, plu
         ("compatibleRuntime", "compatibleArchitecture")
     };
     if runtimes.iter().any(|r| !is_layer_compatible_runtime(r)) {
-        let mut names: Vec<&str> = lamina_model::runtimes::ACCEPTED.to_vec();
-        names.extend_from_slice(lamina_model::runtimes::BLOCKED);
         vs.push(Violation {
             value: if plural { format!("'[{}]'", runtimes.join(", ")) } else { format!("'{}'", runtimes.join(", ")) },
             path: rp.into(),
-            constraint: if plural {
-                format!("Member must satisfy constraint: [Member must satisfy enum value set: [{}], Member must not be null]", names.join(", "))
-            } else {
-                format!("Member must satisfy enum value set: [{}]", names.join(", "))
-            },
+            constraint: format!("Member must satisfy enum value set: [{}]", LAYER_RUNTIME_ENUM.join(", ")),
         });
     }
     if archs.iter().any(|a| a != "x86_64" && a != "arm64") {
@@ -99,6 +100,10 @@ fn version_number(raw: &str) -> ApiResult<i64> {
 pub fn publish(state: &Arc<AppState>, ctx: &Ctx, target: &str, input: &Input) -> ApiResult<Reply> {
     let name = layer_name(ctx, target)?;
     let req: PublishInput = input.json()?;
+    if let Some(z) = req.content.as_ref().and_then(|c| c.zip_file.as_ref()) {
+        code::check_zipped_size(z.len() / 4 * 3)?;
+    }
+    code::check_request_size(input.body.len(), "PublishLayerVersion")?;
     let runtimes = req.compatible_runtimes.clone().unwrap_or_default();
     let archs = req.compatible_architectures.clone().unwrap_or_default();
     let mut vs = Violations::default();
@@ -128,7 +133,7 @@ pub fn publish(state: &Arc<AppState>, ctx: &Ctx, target: &str, input: &Input) ->
         return Err(invalid("Lamina does not read layer content from Amazon S3. Upload the layer archive directly with Content.ZipFile."));
     }
     let Some(zip) = content.zip_file.as_deref() else {
-        return Err(invalid("Please provide a source for the layer content."));
+        return Err(invalid("Missing Content"));
     };
     let pkg = code::ingest(state, zip, UNZIPPED_MAX)?;
     let rec = state.store.tx(|db| {

@@ -298,7 +298,8 @@ pub fn create_alias(
         .transpose()?
         .unwrap_or_default();
     let rec = state.store.tx(|db| {
-        let f = load_function(db, ctx, &r.name)?;
+        let f = records::find_function(db, &ctx.account, &ctx.region, &r.name)?
+            .ok_or_else(|| crate::resolve::function_not_found(ctx, &r.name, Some(&version)))?;
         if records::get_alias(db, f.id, &name)?.is_some() {
             return Err(conflict(format!(
                 "Alias already exists: {}",
