@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tokio::task::AbortHandle;
 
 /// Largest response a runtime may post for a buffered invocation (6 MiB + 100, as AWS).
@@ -92,6 +92,10 @@ struct Inner {
     /// Ids already answered (to tell 403 "state" from 400 "unknown id").
     last_answered: Option<String>,
     dead: bool,
+    /// The event waiting for the runtime's `/next`.
+    slot: Option<Invocation>,
+    /// The cgroup is frozen (or the process group stopped).
+    frozen: bool,
 }
 
 /// Everything needed to start one environment.
@@ -103,6 +107,8 @@ pub struct StartSpec {
     pub extensions: Vec<SpawnSpec>,
     /// Identifier (32 hex) shared with the log stream name.
     pub id: String,
+    /// Freeze the environment while the runtime waits for an event.
+    pub freeze_when_idle: bool,
     /// `functionName`, `functionVersion`, `handler` for the extension registration reply.
     pub function: (String, String, String),
 }
@@ -122,12 +128,12 @@ pub struct Env {
     /// Creation time.
     pub created: Instant,
     inner: Mutex<Inner>,
-    next_tx: mpsc::Sender<Invocation>,
-    next_rx: tokio::sync::Mutex<mpsc::Receiver<Invocation>>,
+    /// Wakes the runtime's parked `/next` when an event is in the slot (or the environment dies).
+    next_ready: tokio::sync::Notify,
     init_tx: watch::Sender<InitState>,
     tasks: Mutex<Vec<AbortHandle>>,
-    frozen: std::sync::atomic::AtomicBool,
     runtime_ready: std::sync::atomic::AtomicBool,
+    freeze_when_idle: bool,
     /// Registered extensions.
     pub extensions: crate::extensions::Registry,
     extension_pids: Vec<i32>,
@@ -172,7 +178,6 @@ impl Env {
             .collect();
         let mut child = lamina_sandbox::spawn(&process, cgroup.as_ref())?;
         let pid = child.id().map_or(0, |p| p as i32);
-        let (next_tx, next_rx) = mpsc::channel(1);
         let (init_tx, _) = watch::channel(InitState::Running);
         let env = Arc::new(Env {
             id: spec.id,
@@ -182,12 +187,11 @@ impl Env {
             pid,
             created: Instant::now(),
             inner: Mutex::new(Inner::default()),
-            next_tx,
-            next_rx: tokio::sync::Mutex::new(next_rx),
+            next_ready: tokio::sync::Notify::new(),
             init_tx,
             tasks: Mutex::new(Vec::new()),
-            frozen: std::sync::atomic::AtomicBool::new(false),
             runtime_ready: std::sync::atomic::AtomicBool::new(false),
+            freeze_when_idle: spec.freeze_when_idle,
             extensions: crate::extensions::Registry::default(),
             extension_pids,
             function: spec.function,
@@ -282,29 +286,24 @@ impl Env {
             let Ok(mut inner) = self.inner.lock() else {
                 return Err(Box::new(inv));
             };
-            if inner.dead || inner.current.is_some() {
+            if inner.dead || inner.current.is_some() || inner.slot.is_some() {
                 return Err(Box::new(inv));
             }
             inner.current = Some((inv.request_id.clone(), tx));
-        }
-        self.thaw();
-        self.extensions.invoke(
-            &inv.request_id,
-            inv.deadline_ms,
-            &inv.invoked_arn,
-            &inv.trace_id,
-        );
-        match self.next_tx.try_send(inv) {
-            Ok(()) => Ok(rx),
-            Err(e) => {
-                if let Ok(mut inner) = self.inner.lock() {
-                    inner.current = None;
-                }
-                Err(Box::new(match e {
-                    mpsc::error::TrySendError::Full(i) | mpsc::error::TrySendError::Closed(i) => i,
-                }))
+            self.extensions.invoke(
+                &inv.request_id,
+                inv.deadline_ms,
+                &inv.invoked_arn,
+                &inv.trace_id,
+            );
+            inner.slot = Some(inv);
+            if inner.frozen {
+                self.set_frozen(false);
+                inner.frozen = false;
             }
         }
+        self.next_ready.notify_one();
+        Ok(rx)
     }
 
     /// Abandon the invocation in flight (after a timeout) without an outcome.
@@ -332,29 +331,53 @@ impl Env {
         });
     }
 
-    /// Freeze the environment between invocations (cgroup freezer, else SIGSTOP to the process group).
-    pub fn freeze(&self) {
-        if self.frozen.swap(true, std::sync::atomic::Ordering::AcqRel) {
-            return;
-        }
+    /// Freeze or thaw (cgroup freezer, else SIGSTOP/SIGCONT to the process group). Callers hold `inner`.
+    fn set_frozen(&self, frozen: bool) {
         match &self.cgroup {
             Some(g) => {
-                let _ = g.freeze();
+                let _ = if frozen { g.freeze() } else { g.thaw() };
             }
-            None => lamina_sandbox::process::kill_group(self.pid, libc_sigstop()),
+            None => lamina_sandbox::process::kill_group(
+                self.pid,
+                if frozen {
+                    libc_sigstop()
+                } else {
+                    libc_sigcont()
+                },
+            ),
         }
     }
 
-    /// Thaw before delivering an event.
+    /// Thaw if frozen (before a shutdown, so the processes can react).
     pub fn thaw(&self) {
-        if !self.frozen.swap(false, std::sync::atomic::Ordering::AcqRel) {
-            return;
-        }
-        match &self.cgroup {
-            Some(g) => {
-                let _ = g.thaw();
+        if let Ok(mut inner) = self.inner.lock() {
+            if inner.frozen {
+                self.set_frozen(false);
+                inner.frozen = false;
             }
-            None => lamina_sandbox::process::kill_group(self.pid, libc_sigcont()),
+        }
+    }
+
+    /// The runtime's `/next`: take the waiting event, or freeze the environment and park until one arrives.
+    /// Freezing happens only here, once the runtime is blocked reading `/next`, so a thawed runtime is
+    /// already waiting for its event (AWS freezes at the same point).
+    async fn take_next(&self) -> Option<Invocation> {
+        loop {
+            let notified = self.next_ready.notified();
+            {
+                let mut inner = self.inner.lock().ok()?;
+                if inner.dead {
+                    return None;
+                }
+                if let Some(inv) = inner.slot.take() {
+                    return Some(inv);
+                }
+                if !inner.frozen && self.freeze_when_idle {
+                    self.set_frozen(true);
+                    inner.frozen = true;
+                }
+            }
+            notified.await;
         }
     }
 
@@ -379,7 +402,9 @@ impl Env {
         if let Ok(mut inner) = self.inner.lock() {
             inner.dead = true;
             inner.current = None;
+            inner.slot = None;
         }
+        self.next_ready.notify_waiters();
         lamina_sandbox::process::kill_group(self.pid, 9);
         for p in &self.extension_pids {
             lamina_sandbox::process::kill_group(*p, 9);
@@ -790,11 +815,9 @@ async fn next(env: &Arc<Env>, wr: &mut tokio::net::tcp::OwnedWriteHalf) -> bool 
         .await
         .is_ok();
     }
-    let inv = {
-        let mut rx = env.next_rx.lock().await;
-        rx.recv().await
+    let Some(inv) = env.take_next().await else {
+        return false;
     };
-    let Some(inv) = inv else { return false };
     let deadline = inv.deadline_ms.to_string();
     let mut headers: Vec<(&str, &str)> = vec![
         ("Content-Type", "application/json"),

@@ -41,6 +41,8 @@ pub struct EngineConfig {
     pub init_timeout: Duration,
     /// New environments a function may add at once, and per second after that.
     pub scaling: (u32, u32),
+    /// Freeze environments while they wait for an event (as Lambda does). Off only for measurements.
+    pub freeze_when_idle: bool,
 }
 
 impl EngineConfig {
@@ -57,6 +59,7 @@ impl EngineConfig {
             max_lifetime: Duration::from_secs(4 * 3600),
             init_timeout: Duration::from_secs(10),
             scaling: (1000, 100),
+            freeze_when_idle: true,
         }
     }
 }
@@ -188,7 +191,23 @@ fn platform_error(error_type: &str, message: &str) -> Bytes {
 impl Engine {
     /// Build the engine and start its housekeeping (log flushing, idle reaping). Call inside a tokio runtime.
     pub fn start(cfg: EngineConfig) -> Arc<Engine> {
-        let cgroups = Hierarchy::detect("lamina");
+        // One cgroup subtree per data directory, so several Lamina servers on a host never touch each other's
+        // environments, and a restart can clear what a crashed run left behind.
+        let instance = {
+            use sha2::Digest;
+            let dir = std::fs::canonicalize(&cfg.data_dir).unwrap_or_else(|_| cfg.data_dir.clone());
+            hex::encode(&sha2::Sha256::digest(dir.to_string_lossy().as_bytes())[..8])
+        };
+        let cgroups = Hierarchy::detect(&format!("lamina/{instance}"));
+        if let Some(h) = &cgroups {
+            let n = h.sweep();
+            if n > 0 {
+                tracing::info!(
+                    count = n,
+                    "removed execution environments left by a previous run"
+                );
+            }
+        }
         if cgroups.is_none() {
             tracing::warn!("no writable cgroup hierarchy: memory and CPU limits are NOT enforced; freezing uses SIGSTOP");
         }
@@ -281,7 +300,6 @@ impl Engine {
     }
 
     fn put_idle(&self, k: EnvKey, env: Arc<Env>) {
-        env.freeze();
         if let Ok(mut pools) = self.pools.lock() {
             pools.entry(k).or_default().push(Idle {
                 env,
@@ -398,6 +416,7 @@ impl Engine {
                 process,
                 extensions,
                 id,
+                freeze_when_idle: self.cfg.freeze_when_idle,
                 function,
             },
             log,

@@ -21,7 +21,10 @@ pub enum CgroupError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CgroupError + '_ {
-    move |source| CgroupError::Io { path: path.to_path_buf(), source }
+    move |source| CgroupError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Resource limits for one group.
@@ -60,7 +63,9 @@ pub enum Hierarchy {
 
 fn mount_points() -> Vec<(String, PathBuf, String)> {
     // (fstype, mount point, options) from /proc/self/mounts.
-    let Ok(text) = fs::read_to_string("/proc/self/mounts") else { return Vec::new() };
+    let Ok(text) = fs::read_to_string("/proc/self/mounts") else {
+        return Vec::new();
+    };
     text.lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
@@ -81,10 +86,17 @@ impl Hierarchy {
                 .map(|(_, p, _)| p.join(prefix))
         };
         let h = match (v1("memory"), v1("cpu"), v1("freezer")) {
-            (Some(memory), Some(cpu), Some(freezer)) => Hierarchy::V1 { memory, cpu, freezer, pids: v1("pids") },
+            (Some(memory), Some(cpu), Some(freezer)) => Hierarchy::V1 {
+                memory,
+                cpu,
+                freezer,
+                pids: v1("pids"),
+            },
             _ => {
                 let (_, mount, _) = mounts.iter().find(|(t, _, _)| t == "cgroup2")?;
-                Hierarchy::V2 { base: mount.join(prefix) }
+                Hierarchy::V2 {
+                    base: mount.join(prefix),
+                }
             }
         };
         h.prepare().ok()?;
@@ -93,8 +105,16 @@ impl Hierarchy {
 
     fn prepare(&self) -> Result<(), CgroupError> {
         match self {
-            Hierarchy::V1 { memory, cpu, freezer, pids } => {
-                for d in [Some(memory), Some(cpu), Some(freezer), pids.as_ref()].into_iter().flatten() {
+            Hierarchy::V1 {
+                memory,
+                cpu,
+                freezer,
+                pids,
+            } => {
+                for d in [Some(memory), Some(cpu), Some(freezer), pids.as_ref()]
+                    .into_iter()
+                    .flatten()
+                {
                     fs::create_dir_all(d).map_err(io(d))?;
                 }
                 // Children account hierarchically so a group's limit covers all its processes.
@@ -114,6 +134,53 @@ impl Hierarchy {
         Ok(())
     }
 
+    /// Kill and remove every group left under this prefix (environments of a previous run that ended without
+    /// cleaning up, e.g. after `kill -9`). Returns how many groups were removed.
+    pub fn sweep(&self) -> usize {
+        let base = match self {
+            Hierarchy::V1 { memory, .. } => memory.clone(),
+            Hierarchy::V2 { base } => base.clone(),
+        };
+        let Ok(entries) = fs::read_dir(&base) else {
+            return 0;
+        };
+        let mut n = 0;
+        for e in entries.flatten() {
+            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            let g = match self {
+                Hierarchy::V1 {
+                    memory,
+                    cpu,
+                    freezer,
+                    pids,
+                } => Cgroup {
+                    v1: true,
+                    memory: memory.join(&name),
+                    cpu: cpu.join(&name),
+                    freezer: freezer.join(&name),
+                    pids: pids.as_ref().map(|p| p.join(&name)),
+                },
+                Hierarchy::V2 { base } => {
+                    let d = base.join(&name);
+                    Cgroup {
+                        v1: false,
+                        memory: d.clone(),
+                        cpu: d.clone(),
+                        freezer: d,
+                        pids: None,
+                    }
+                }
+            };
+            g.kill_all();
+            g.destroy();
+            n += 1;
+        }
+        n
+    }
+
     /// True for the v1 layout.
     pub fn is_v1(&self) -> bool {
         matches!(self, Hierarchy::V1 { .. })
@@ -123,7 +190,12 @@ impl Hierarchy {
     pub fn create(&self, name: &str, limits: &Limits) -> Result<Cgroup, CgroupError> {
         let quota = (limits.cpu_millis * CPU_PERIOD_US / 1000).max(1000);
         match self {
-            Hierarchy::V1 { memory, cpu, freezer, pids } => {
+            Hierarchy::V1 {
+                memory,
+                cpu,
+                freezer,
+                pids,
+            } => {
                 let g = Cgroup {
                     v1: true,
                     memory: memory.join(name),
@@ -134,9 +206,15 @@ impl Hierarchy {
                 for d in g.dirs() {
                     fs::create_dir_all(d).map_err(io(d))?;
                 }
-                write(&g.memory.join("memory.limit_in_bytes"), &limits.memory_bytes.to_string())?;
+                write(
+                    &g.memory.join("memory.limit_in_bytes"),
+                    &limits.memory_bytes.to_string(),
+                )?;
                 // Without swap accounting the file is absent; the memory limit alone then applies.
-                let _ = fs::write(g.memory.join("memory.memsw.limit_in_bytes"), limits.memory_bytes.to_string());
+                let _ = fs::write(
+                    g.memory.join("memory.memsw.limit_in_bytes"),
+                    limits.memory_bytes.to_string(),
+                );
                 write(&g.cpu.join("cpu.cfs_period_us"), &CPU_PERIOD_US.to_string())?;
                 write(&g.cpu.join("cpu.cfs_quota_us"), &quota.to_string())?;
                 if let (Some(p), Some(max)) = (&g.pids, limits.pids_max) {
@@ -147,8 +225,17 @@ impl Hierarchy {
             Hierarchy::V2 { base } => {
                 let dir = base.join(name);
                 fs::create_dir_all(&dir).map_err(io(&dir))?;
-                let g = Cgroup { v1: false, memory: dir.clone(), cpu: dir.clone(), freezer: dir, pids: None };
-                write(&g.memory.join("memory.max"), &limits.memory_bytes.to_string())?;
+                let g = Cgroup {
+                    v1: false,
+                    memory: dir.clone(),
+                    cpu: dir.clone(),
+                    freezer: dir,
+                    pids: None,
+                };
+                write(
+                    &g.memory.join("memory.max"),
+                    &limits.memory_bytes.to_string(),
+                )?;
                 let _ = fs::write(g.memory.join("memory.swap.max"), "0");
                 write(&g.cpu.join("cpu.max"), &format!("{quota} {CPU_PERIOD_US}"))?;
                 if let Some(max) = limits.pids_max {
@@ -161,7 +248,10 @@ impl Hierarchy {
 }
 
 fn write(path: &Path, value: &str) -> Result<(), CgroupError> {
-    let mut f = fs::OpenOptions::new().write(true).open(path).map_err(io(path))?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(io(path))?;
     f.write_all(value.as_bytes()).map_err(io(path))
 }
 
@@ -194,7 +284,11 @@ impl Cgroup {
             .into_iter()
             .map(|d| {
                 let p = d.join("cgroup.procs");
-                fs::OpenOptions::new().write(true).open(&p).map(OwnedFd::from).map_err(io(&p))
+                fs::OpenOptions::new()
+                    .write(true)
+                    .open(&p)
+                    .map(OwnedFd::from)
+                    .map_err(io(&p))
             })
             .collect()
     }
@@ -219,14 +313,28 @@ impl Cgroup {
 
     /// Peak memory use of the group since it was created, in bytes.
     pub fn peak_memory(&self) -> Option<u64> {
-        let file = if self.v1 { "memory.max_usage_in_bytes" } else { "memory.peak" };
-        fs::read_to_string(self.memory.join(file)).ok()?.trim().parse().ok()
+        let file = if self.v1 {
+            "memory.max_usage_in_bytes"
+        } else {
+            "memory.peak"
+        };
+        fs::read_to_string(self.memory.join(file))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// How many processes of the group the kernel OOM-killed.
     pub fn oom_kills(&self) -> u64 {
-        let (file, key) = if self.v1 { ("memory.oom_control", "oom_kill") } else { ("memory.events", "oom_kill") };
-        let Ok(text) = fs::read_to_string(self.memory.join(file)) else { return 0 };
+        let (file, key) = if self.v1 {
+            ("memory.oom_control", "oom_kill")
+        } else {
+            ("memory.events", "oom_kill")
+        };
+        let Ok(text) = fs::read_to_string(self.memory.join(file)) else {
+            return 0;
+        };
         text.lines()
             .filter_map(|l| l.split_once(' '))
             .find(|(k, _)| *k == key)
@@ -297,14 +405,30 @@ mod tests {
     async fn memory_limit_kills_a_hog_and_is_reported() {
         let Some(h) = hierarchy() else { return };
         let name = format!("mem-{}", std::process::id());
-        let g = h.create(&name, &Limits { memory_bytes: 32 << 20, cpu_millis: 1000, pids_max: Some(64) }).expect("create");
+        let g = h
+            .create(
+                &name,
+                &Limits {
+                    memory_bytes: 32 << 20,
+                    cpu_millis: 1000,
+                    pids_max: Some(64),
+                },
+            )
+            .expect("create");
         // A bounded hog: tries to hold 256 MiB in a shell variable; the 32 MiB limit must kill it first.
-        let child = spawn(&sh("x=$(head -c 268435456 /dev/zero | tr '\\0' a); echo survived"), Some(&g)).expect("spawn");
+        let child = spawn(
+            &sh("x=$(head -c 268435456 /dev/zero | tr '\\0' a); echo survived"),
+            Some(&g),
+        )
+        .expect("spawn");
         let out = child.wait_with_output().await.expect("wait");
         assert!(!String::from_utf8_lossy(&out.stdout).contains("survived"));
         assert!(g.oom_kills() >= 1, "the kernel should report an OOM kill");
         let peak = g.peak_memory().unwrap_or(0);
-        assert!(peak > 16 << 20 && peak <= 33 << 20, "peak {peak} within the limit");
+        assert!(
+            peak > 16 << 20 && peak <= 33 << 20,
+            "peak {peak} within the limit"
+        );
         g.kill_all();
         g.destroy();
     }
@@ -313,12 +437,28 @@ mod tests {
     async fn freeze_stops_and_thaw_resumes() {
         let Some(h) = hierarchy() else { return };
         let name = format!("frz-{}", std::process::id());
-        let g = h.create(&name, &Limits { memory_bytes: 64 << 20, cpu_millis: 500, pids_max: None }).expect("create");
+        let g = h
+            .create(
+                &name,
+                &Limits {
+                    memory_bytes: 64 << 20,
+                    cpu_millis: 500,
+                    pids_max: None,
+                },
+            )
+            .expect("create");
         let dir = tempfile::tempdir().expect("tmp");
         let file = dir.path().join("ticks");
-        let script = format!("i=0; while [ $i -lt 2000 ]; do echo $i >> {}; i=$((i+1)); sleep 0.01; done", file.display());
+        let script = format!(
+            "i=0; while [ $i -lt 2000 ]; do echo $i >> {}; i=$((i+1)); sleep 0.01; done",
+            file.display()
+        );
         let mut child = spawn(&sh(&script), Some(&g)).expect("spawn");
-        let lines = |f: &Path| fs::read_to_string(f).map(|t| t.lines().count()).unwrap_or(0);
+        let lines = |f: &Path| {
+            fs::read_to_string(f)
+                .map(|t| t.lines().count())
+                .unwrap_or(0)
+        };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while lines(&file) < 5 {
             assert!(std::time::Instant::now() < deadline, "child never wrote");
@@ -332,7 +472,10 @@ mod tests {
         g.thaw().expect("thaw");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while lines(&file) <= frozen_at {
-            assert!(std::time::Instant::now() < deadline, "thawed group never resumed");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "thawed group never resumed"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         g.kill_all();

@@ -83,8 +83,14 @@ mod tests {
     async fn runs_with_a_clean_environment_in_its_own_group() -> std::io::Result<()> {
         let spec = SpawnSpec {
             program: "/bin/sh".into(),
-            args: vec!["-c".into(), "echo \"$ONLY:$HOME\"; ps -o pgid= -p $$".into()],
-            env: vec![("ONLY".into(), "yes".into()), ("PATH".into(), "/usr/bin:/bin".into())],
+            args: vec![
+                "-c".into(),
+                "echo \"$ONLY:$HOME\"; ps -o pgid= -p $$".into(),
+            ],
+            env: vec![
+                ("ONLY".into(), "yes".into()),
+                ("PATH".into(), "/usr/bin:/bin".into()),
+            ],
             cwd: std::env::temp_dir(),
         };
         let child = spawn(&spec, None)?;

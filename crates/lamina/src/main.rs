@@ -214,6 +214,8 @@ fn main() -> anyhow::Result<()> {
             engine.account_concurrency = account_concurrency;
             engine.idle_timeout = Duration::from_secs(idle_timeout_secs);
             engine.max_lifetime = Duration::from_secs(max_lifetime_secs);
+            // Measurement switch: LAMINA_FREEZE=0 keeps idle environments thawed.
+            engine.freeze_when_idle = std::env::var("LAMINA_FREEZE").map_or(true, |v| v != "0");
             serve(&listen, &store, config, engine)
         }
         Command::Logs {
@@ -399,8 +401,16 @@ fn serve(
         println!("lamina listening on http://{addr}");
         std::io::stdout().flush()?;
         let app = lamina_api::app(state);
+        let on_signal = {
+            let engine = Arc::clone(&engine);
+            async move {
+                shutdown_signal().await;
+                // Environments go first: open client connections may keep the HTTP server draining.
+                engine.shutdown_all();
+            }
+        };
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(on_signal)
             .await?;
         engine.shutdown_all();
         anyhow::Ok(())
