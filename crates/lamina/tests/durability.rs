@@ -38,14 +38,18 @@ fn same(what: &str, got: &Value, want: &Value) -> Result<(), String> {
     if got == want {
         Ok(())
     } else {
-        Err(format!("{what}:\n    acknowledged {want}\n    after restart {got}"))
+        Err(format!(
+            "{what}:\n    acknowledged {want}\n    after restart {got}"
+        ))
     }
 }
 
 /// The configuration a write answered, minus what completion changes, must be what GetFunction shows.
 fn config_proof(name: &str, qualifier: Option<&str>, acked: &Value) -> Proof {
     let name = name.to_string();
-    let q = qualifier.map(|q| format!("Qualifier={}", enc(q))).unwrap_or_default();
+    let q = qualifier
+        .map(|q| format!("Qualifier={}", enc(q)))
+        .unwrap_or_default();
     let want = without(acked, TRANSITION_FIELDS);
     Box::new(move |s: &Server| {
         let r = s.call("GET", &format!("{FUNCTIONS}/{name}"), &q, None);
@@ -68,7 +72,11 @@ fn read_proof(path: String, query: String, status: u16, want: Option<Value>) -> 
             return Err(format!("GET {path}?{query}: want {status}, got {r:?}"));
         }
         match &want {
-            Some(w) => same(&format!("GET {path}?{query}"), &without_locations(&r.json), w),
+            Some(w) => same(
+                &format!("GET {path}?{query}"),
+                &without_locations(&r.json),
+                w,
+            ),
             None => Ok(()),
         }
     })
@@ -116,7 +124,12 @@ fn every_acknowledged_write_survives_kill_9() {
         writes: 0,
     };
     let tags_path = |name: &str| {
-        format!("/2017-03-31/tags/{}", enc(&format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")))
+        format!(
+            "/2017-03-31/tags/{}",
+            enc(&format!(
+                "arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+            ))
+        )
     };
 
     // Functions.
@@ -124,18 +137,30 @@ fn every_acknowledged_write_survives_kill_9() {
     body["Environment"] = json!({"Variables": {"GREETING": "hello", "COLOR": "blue"}});
     body["MemorySize"] = json!(256);
     body["Tags"] = json!({"team": "core"});
-    let created = c.write("create d1", Request::new("POST", FUNCTIONS).json(&body), 201);
+    let created = c.write(
+        "create d1",
+        Request::new("POST", FUNCTIONS).json(&body),
+        201,
+    );
     c.prove("create d1", config_proof("d1", None, &created));
     c.prove(
         "create d1 tags",
-        read_proof(tags_path("d1"), String::new(), 200, Some(json!({"Tags": {"team": "core"}}))),
+        read_proof(
+            tags_path("d1"),
+            String::new(),
+            200,
+            Some(json!({"Tags": {"team": "core"}})),
+        ),
     );
     let created2 = c.write(
         "create d2",
         Request::new("POST", FUNCTIONS).json(&create_body("d2")),
         201,
     );
-    c.prove("create d2 (until deleted)", config_proof("d2", None, &created2));
+    c.prove(
+        "create d2 (until deleted)",
+        config_proof("d2", None, &created2),
+    );
     c.proofs.pop();
 
     let updated = c.write(
@@ -147,7 +172,10 @@ fn every_acknowledged_write_survives_kill_9() {
         200,
     );
     c.proofs.retain(|(l, _)| l != "create d1");
-    c.prove("update d1 configuration", config_proof("d1", None, &updated));
+    c.prove(
+        "update d1 configuration",
+        config_proof("d1", None, &updated),
+    );
 
     let zip2 = zip_of(&[("index.py", b"def handler(e, c):\n    return 2\n".as_slice())]);
     let coded = c.write(
@@ -161,13 +189,19 @@ fn every_acknowledged_write_survives_kill_9() {
     // Versions: a published version is immutable, so every member must come back, RevisionId included.
     let v1 = c.write(
         "publish d1 v1",
-        Request::new("POST", &format!("{FUNCTIONS}/d1/versions")).json(&json!({"Description": "first"})),
+        Request::new("POST", &format!("{FUNCTIONS}/d1/versions"))
+            .json(&json!({"Description": "first"})),
         201,
     );
     assert_eq!(v1["Version"], "1");
     c.prove(
         "publish d1 v1",
-        read_proof(format!("{FUNCTIONS}/d1/configuration"), "Qualifier=1".into(), 200, Some(without_locations(&v1))),
+        read_proof(
+            format!("{FUNCTIONS}/d1/configuration"),
+            "Qualifier=1".into(),
+            200,
+            Some(without_locations(&v1)),
+        ),
     );
     let timeout = c.write(
         "update d1 timeout",
@@ -184,7 +218,12 @@ fn every_acknowledged_write_survives_kill_9() {
     assert_eq!(v2["Version"], "2");
     c.prove(
         "publish d1 v2",
-        read_proof(format!("{FUNCTIONS}/d1/configuration"), "Qualifier=2".into(), 200, Some(without_locations(&v2))),
+        read_proof(
+            format!("{FUNCTIONS}/d1/configuration"),
+            "Qualifier=2".into(),
+            200,
+            Some(without_locations(&v2)),
+        ),
     );
 
     // Aliases.
@@ -194,7 +233,15 @@ fn every_acknowledged_write_survives_kill_9() {
             .json(&json!({"Name": "live", "FunctionVersion": "1", "Description": "prod"})),
         201,
     );
-    c.prove("create alias", read_proof(format!("{FUNCTIONS}/d1/aliases/live"), String::new(), 200, Some(alias)));
+    c.prove(
+        "create alias",
+        read_proof(
+            format!("{FUNCTIONS}/d1/aliases/live"),
+            String::new(),
+            200,
+            Some(alias),
+        ),
+    );
     let alias = c.write(
         "update alias weights",
         Request::new("PUT", &format!("{FUNCTIONS}/d1/aliases/live"))
@@ -202,16 +249,45 @@ fn every_acknowledged_write_survives_kill_9() {
         200,
     );
     c.proofs.retain(|(l, _)| l != "create alias");
-    c.prove("update alias weights", read_proof(format!("{FUNCTIONS}/d1/aliases/live"), String::new(), 200, Some(alias)));
+    c.prove(
+        "update alias weights",
+        read_proof(
+            format!("{FUNCTIONS}/d1/aliases/live"),
+            String::new(),
+            200,
+            Some(alias),
+        ),
+    );
     let beta = c.write(
         "create alias beta",
-        Request::new("POST", &format!("{FUNCTIONS}/d1/aliases")).json(&json!({"Name": "beta", "FunctionVersion": "2"})),
+        Request::new("POST", &format!("{FUNCTIONS}/d1/aliases"))
+            .json(&json!({"Name": "beta", "FunctionVersion": "2"})),
         201,
     );
-    c.prove("create alias beta (until deleted)", read_proof(format!("{FUNCTIONS}/d1/aliases/beta"), String::new(), 200, Some(beta)));
+    c.prove(
+        "create alias beta (until deleted)",
+        read_proof(
+            format!("{FUNCTIONS}/d1/aliases/beta"),
+            String::new(),
+            200,
+            Some(beta),
+        ),
+    );
     c.proofs.pop();
-    c.write("delete alias beta", Request::new("DELETE", &format!("{FUNCTIONS}/d1/aliases/beta")), 204);
-    c.prove("delete alias beta", read_proof(format!("{FUNCTIONS}/d1/aliases/beta"), String::new(), 404, None));
+    c.write(
+        "delete alias beta",
+        Request::new("DELETE", &format!("{FUNCTIONS}/d1/aliases/beta")),
+        204,
+    );
+    c.prove(
+        "delete alias beta",
+        read_proof(
+            format!("{FUNCTIONS}/d1/aliases/beta"),
+            String::new(),
+            404,
+            None,
+        ),
+    );
 
     // Permissions, on the function and on an alias.
     let st = c.write(
@@ -222,15 +298,21 @@ fn every_acknowledged_write_survives_kill_9() {
         })),
         201,
     );
-    let statement: Value = serde_json::from_str(st["Statement"].as_str().unwrap_or("null")).expect("statement JSON");
+    let statement: Value =
+        serde_json::from_str(st["Statement"].as_str().unwrap_or("null")).expect("statement JSON");
     let policy_has = |query: &'static str, want: Vec<Value>| -> Proof {
         Box::new(move |s: &Server| {
             let r = s.call("GET", &format!("{FUNCTIONS}/d1/policy"), query, None);
             if r.status != 200 {
                 return Err(format!("GetPolicy?{query}: {r:?}"));
             }
-            let doc: Value = serde_json::from_str(r.json["Policy"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
-            same(&format!("policy?{query}"), &doc["Statement"], &Value::Array(want.clone()))
+            let doc: Value = serde_json::from_str(r.json["Policy"].as_str().unwrap_or("null"))
+                .unwrap_or(Value::Null);
+            same(
+                &format!("policy?{query}"),
+                &doc["Statement"],
+                &Value::Array(want.clone()),
+            )
         })
     };
     c.prove("add permission", policy_has("", vec![statement.clone()]));
@@ -241,18 +323,31 @@ fn every_acknowledged_write_survives_kill_9() {
             .json(&json!({"StatementId": "any", "Action": "lambda:InvokeFunction", "Principal": "123456789012"})),
         201,
     );
-    let statement2: Value = serde_json::from_str(st2["Statement"].as_str().unwrap_or("null")).expect("statement JSON");
-    c.prove("add permission on alias", policy_has("Qualifier=live", vec![statement2]));
+    let statement2: Value =
+        serde_json::from_str(st2["Statement"].as_str().unwrap_or("null")).expect("statement JSON");
+    c.prove(
+        "add permission on alias",
+        policy_has("Qualifier=live", vec![statement2]),
+    );
     let st3 = c.write(
         "add second permission",
-        Request::new("POST", &format!("{FUNCTIONS}/d1/policy"))
-            .json(&json!({"StatementId": "gone", "Action": "lambda:InvokeFunction", "Principal": "*"})),
+        Request::new("POST", &format!("{FUNCTIONS}/d1/policy")).json(
+            &json!({"StatementId": "gone", "Action": "lambda:InvokeFunction", "Principal": "*"}),
+        ),
         201,
     );
-    let statement3: Value = serde_json::from_str(st3["Statement"].as_str().unwrap_or("null")).expect("statement JSON");
+    let statement3: Value =
+        serde_json::from_str(st3["Statement"].as_str().unwrap_or("null")).expect("statement JSON");
     c.proofs.retain(|(l, _)| l != "add permission");
-    c.prove("add second permission", policy_has("", vec![statement.clone(), statement3]));
-    c.write("remove permission", Request::new("DELETE", &format!("{FUNCTIONS}/d1/policy/gone")), 204);
+    c.prove(
+        "add second permission",
+        policy_has("", vec![statement.clone(), statement3]),
+    );
+    c.write(
+        "remove permission",
+        Request::new("DELETE", &format!("{FUNCTIONS}/d1/policy/gone")),
+        204,
+    );
     c.proofs.retain(|(l, _)| l != "add second permission");
     c.prove("remove permission", policy_has("", vec![statement]));
 
@@ -265,19 +360,34 @@ fn every_acknowledged_write_survives_kill_9() {
     c.proofs.retain(|(l, _)| l != "create d1 tags");
     c.prove(
         "tag",
-        read_proof(tags_path("d1"), String::new(), 200, Some(json!({"Tags": {"team": "core", "env": "prod", "tmp": "x"}}))),
+        read_proof(
+            tags_path("d1"),
+            String::new(),
+            200,
+            Some(json!({"Tags": {"team": "core", "env": "prod", "tmp": "x"}})),
+        ),
     );
-    c.write("untag", Request::new("DELETE", &tags_path("d1")).query("tagKeys=tmp"), 204);
+    c.write(
+        "untag",
+        Request::new("DELETE", &tags_path("d1")).query("tagKeys=tmp"),
+        204,
+    );
     c.proofs.retain(|(l, _)| l != "tag");
     c.prove(
         "untag",
-        read_proof(tags_path("d1"), String::new(), 200, Some(json!({"Tags": {"team": "core", "env": "prod"}}))),
+        read_proof(
+            tags_path("d1"),
+            String::new(),
+            200,
+            Some(json!({"Tags": {"team": "core", "env": "prod"}})),
+        ),
     );
 
     // Reserved concurrency.
     c.write(
         "put concurrency",
-        Request::new("PUT", "/2017-10-31/functions/d2/concurrency").json(&json!({"ReservedConcurrentExecutions": 50})),
+        Request::new("PUT", "/2017-10-31/functions/d2/concurrency")
+            .json(&json!({"ReservedConcurrentExecutions": 50})),
         200,
     );
     c.prove(
@@ -298,11 +408,25 @@ fn every_acknowledged_write_survives_kill_9() {
             Some(json!({"ReservedConcurrentExecutions": 50})),
         ),
     );
-    c.write("put concurrency d1", Request::new("PUT", "/2017-10-31/functions/d1/concurrency").json(&json!({"ReservedConcurrentExecutions": 7})), 200);
-    c.write("delete concurrency d1", Request::new("DELETE", "/2017-10-31/functions/d1/concurrency"), 204);
+    c.write(
+        "put concurrency d1",
+        Request::new("PUT", "/2017-10-31/functions/d1/concurrency")
+            .json(&json!({"ReservedConcurrentExecutions": 7})),
+        200,
+    );
+    c.write(
+        "delete concurrency d1",
+        Request::new("DELETE", "/2017-10-31/functions/d1/concurrency"),
+        204,
+    );
     c.prove(
         "delete concurrency d1",
-        read_proof("/2019-09-30/functions/d1/concurrency".into(), String::new(), 200, Some(json!({}))),
+        read_proof(
+            "/2019-09-30/functions/d1/concurrency".into(),
+            String::new(),
+            200,
+            Some(json!({})),
+        ),
     );
 
     // Layers: versions are never reused, across restarts too.
@@ -315,23 +439,46 @@ fn every_acknowledged_write_survives_kill_9() {
     assert_eq!(l1["Version"], 1);
     c.prove(
         "publish layer v1",
-        read_proof("/2018-10-31/layers/lib/versions/1".into(), String::new(), 200, Some(without_locations(&l1))),
+        read_proof(
+            "/2018-10-31/layers/lib/versions/1".into(),
+            String::new(),
+            200,
+            Some(without_locations(&l1)),
+        ),
     );
-    c.write("delete layer v1", Request::new("DELETE", "/2018-10-31/layers/lib/versions/1"), 204);
+    c.write(
+        "delete layer v1",
+        Request::new("DELETE", "/2018-10-31/layers/lib/versions/1"),
+        204,
+    );
     c.proofs.retain(|(l, _)| l != "publish layer v1");
     c.prove(
         "delete layer v1",
-        read_proof("/2018-10-31/layers/lib/versions/1".into(), String::new(), 404, None),
+        read_proof(
+            "/2018-10-31/layers/lib/versions/1".into(),
+            String::new(),
+            404,
+            None,
+        ),
     );
     let l2 = c.write(
         "publish layer v2",
-        Request::new("POST", "/2018-10-31/layers/lib/versions").json(&json!({"Content": {"ZipFile": b64(&zip2)}})),
+        Request::new("POST", "/2018-10-31/layers/lib/versions")
+            .json(&json!({"Content": {"ZipFile": b64(&zip2)}})),
         201,
     );
-    assert_eq!(l2["Version"], 2, "a deleted layer version number is not reused after a restart");
+    assert_eq!(
+        l2["Version"], 2,
+        "a deleted layer version number is not reused after a restart"
+    );
     c.prove(
         "publish layer v2",
-        read_proof("/2018-10-31/layers/lib/versions/2".into(), String::new(), 200, Some(without_locations(&l2))),
+        read_proof(
+            "/2018-10-31/layers/lib/versions/2".into(),
+            String::new(),
+            200,
+            Some(without_locations(&l2)),
+        ),
     );
 
     // Deleting a version and a function.
@@ -342,16 +489,31 @@ fn every_acknowledged_write_survives_kill_9() {
     );
     c.proofs.retain(|(l, _)| l != "update d1 timeout");
     c.prove("publish after config change", config_proof("d1", None, &v3));
-    let v3 = c.write("publish d1 v3", Request::new("POST", &format!("{FUNCTIONS}/d1/versions")).json(&json!({})), 201);
+    let v3 = c.write(
+        "publish d1 v3",
+        Request::new("POST", &format!("{FUNCTIONS}/d1/versions")).json(&json!({})),
+        201,
+    );
     assert_eq!(v3["Version"], "3");
-    c.write("delete d1 v3", Request::new("DELETE", &format!("{FUNCTIONS}/d1")).query("Qualifier=3"), 204);
+    c.write(
+        "delete d1 v3",
+        Request::new("DELETE", &format!("{FUNCTIONS}/d1")).query("Qualifier=3"),
+        204,
+    );
     c.prove(
         "delete d1 v3",
         read_proof(format!("{FUNCTIONS}/d1"), "Qualifier=3".into(), 404, None),
     );
-    c.write("delete d2", Request::new("DELETE", &format!("{FUNCTIONS}/d2")), 204);
+    c.write(
+        "delete d2",
+        Request::new("DELETE", &format!("{FUNCTIONS}/d2")),
+        204,
+    );
     c.proofs.retain(|(l, _)| l != "put concurrency d2");
-    c.prove("delete d2", read_proof(format!("{FUNCTIONS}/d2"), String::new(), 404, None));
+    c.prove(
+        "delete d2",
+        read_proof(format!("{FUNCTIONS}/d2"), String::new(), 404, None),
+    );
     c.prove(
         "delete d2 releases its concurrency",
         Box::new(|s: &Server| {
@@ -373,7 +535,10 @@ fn every_acknowledged_write_survives_kill_9() {
         (format!("{FUNCTIONS}/d1/versions"), String::new()),
         (format!("{FUNCTIONS}/d1/aliases"), String::new()),
         (format!("{FUNCTIONS}/d1/policy"), String::new()),
-        (format!("{FUNCTIONS}/d1/policy"), "Qualifier=live".to_string()),
+        (
+            format!("{FUNCTIONS}/d1/policy"),
+            "Qualifier=live".to_string(),
+        ),
         (tags_path("d1"), String::new()),
         ("/2018-10-31/layers".to_string(), String::new()),
         ("/2018-10-31/layers/lib/versions".to_string(), String::new()),
@@ -464,7 +629,12 @@ fn environment_plaintext_reaches_no_file() {
     let r = s.call("POST", FUNCTIONS, "", Some(&body));
     assert_eq!(r.status, 201, "{r:?}");
     // A published copy, and an update that replaces one value, must not leave plaintext behind either.
-    let p = s.call("POST", &format!("{FUNCTIONS}/secretive/versions"), "", Some(&json!({})));
+    let p = s.call(
+        "POST",
+        &format!("{FUNCTIONS}/secretive/versions"),
+        "",
+        Some(&json!({})),
+    );
     assert_eq!(p.status, 201, "{p:?}");
     let u = s.call(
         "PUT",
@@ -474,7 +644,10 @@ fn environment_plaintext_reaches_no_file() {
     );
     assert_eq!(u.status, 200, "{u:?}");
     let g = s.get_function("secretive");
-    assert_eq!(g.json["Configuration"]["Environment"]["Variables"]["DB_PASSWORD"], secret.as_str());
+    assert_eq!(
+        g.json["Configuration"]["Environment"]["Variables"]["DB_PASSWORD"],
+        secret.as_str()
+    );
     // Scan while the WAL is unchecked (after kill -9), and again after a clean restart.
     s.kill9();
     for round in ["after kill -9", "after restart"] {
@@ -509,5 +682,9 @@ fn key_files_are_private() {
         assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{rel} mode");
     }
     let keys = std::fs::metadata(s.data_dir().join("keys")).expect("keys dir");
-    assert_eq!(keys.permissions().mode() & 0o077, 0, "keys/ is not readable by others");
+    assert_eq!(
+        keys.permissions().mode() & 0o077,
+        0,
+        "keys/ is not readable by others"
+    );
 }

@@ -22,7 +22,10 @@ fn body_routes() -> Vec<(&'static str, String)> {
         ("PUT", "/2017-10-31/functions/fx/concurrency".to_string()),
         (
             "POST",
-            format!("/2017-03-31/tags/{}", enc(&format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:fx"))),
+            format!(
+                "/2017-03-31/tags/{}",
+                enc(&format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:fx"))
+            ),
         ),
         ("POST", "/2018-10-31/layers/ly/versions".to_string()),
     ]
@@ -32,7 +35,12 @@ fn body_routes() -> Vec<(&'static str, String)> {
 fn fixture() -> Server {
     let s = Server::start(&[]);
     s.create_function("fx");
-    let p = s.call("POST", &format!("{FUNCTIONS}/fx/versions"), "", Some(&json!({})));
+    let p = s.call(
+        "POST",
+        &format!("{FUNCTIONS}/fx/versions"),
+        "",
+        Some(&json!({})),
+    );
     assert_eq!(p.status, 201, "{p:?}");
     let a = s.call(
         "POST",
@@ -102,16 +110,28 @@ fn malformed_json_bodies_are_400() {
         ("trailing comma", b"{\"FunctionName\":\"x\",}".to_vec()),
         ("single quotes", b"{'FunctionName':'x'}".to_vec()),
         ("two documents", b"{}{}".to_vec()),
-        ("invalid UTF-8 in a known string", b"{\"Description\":\"\xff\xfe\"}".to_vec()),
+        (
+            "invalid UTF-8 in a known string",
+            b"{\"Description\":\"\xff\xfe\"}".to_vec(),
+        ),
         ("invalid UTF-8 outside strings", b"{\xff}".to_vec()),
-        ("lone surrogate escape", b"{\"Description\":\"\\ud800\"}".to_vec()),
+        (
+            "lone surrogate escape",
+            b"{\"Description\":\"\\ud800\"}".to_vec(),
+        ),
         ("bad escape", b"{\"Description\":\"\\q\"}".to_vec()),
         ("NUL bytes", b"{\"Description\":\"a\0b\"}".to_vec()),
-        ("control character", b"{\"Description\":\"a\x01b\"}".to_vec()),
+        (
+            "control character",
+            b"{\"Description\":\"a\x01b\"}".to_vec(),
+        ),
         ("number overflow", b"{\"Timeout\":1e999999}".to_vec()),
         ("BOM", b"\xef\xbb\xbf{}".to_vec()),
         ("nesting 100000", nested(100_000)),
-        ("truncated", br#"{"FunctionName":"x","Code":{"ZipFile":"UEsDB"#.to_vec()),
+        (
+            "truncated",
+            br#"{"FunctionName":"x","Code":{"ZipFile":"UEsDB"#.to_vec(),
+        ),
     ];
     bodies.push(("binary noise", Rng::new(1).bytes(4096)));
     let mut f = Faults::default();
@@ -133,7 +153,11 @@ fn malformed_json_bodies_are_400() {
     let l = s.call("GET", FUNCTIONS, "", None);
     let names: Vec<&str> = l.json["Functions"]
         .as_array()
-        .map(|a| a.iter().filter_map(|f| f["FunctionName"].as_str()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["FunctionName"].as_str())
+                .collect()
+        })
         .unwrap_or_default();
     assert_eq!(names, ["fx"], "{l:?}");
 }
@@ -207,7 +231,8 @@ fn wrong_types_in_create_function_are_400() {
             body["Architectures"] = json!(["x86_64"]);
             body["EphemeralStorage"] = json!({"Size": 512});
             body["TracingConfig"] = json!({"Mode": "PassThrough"});
-            body["DeadLetterConfig"] = json!({"TargetArn": format!("arn:aws:sqs:{REGION}:{ACCOUNT}:dlq")});
+            body["DeadLetterConfig"] =
+                json!({"TargetArn": format!("arn:aws:sqs:{REGION}:{ACCOUNT}:dlq")});
             body["LoggingConfig"] = json!({"LogFormat": "Text", "LogGroup": "/g"});
             body["SnapStart"] = json!({"ApplyOn": "None"});
             set_path(&mut body, member, wrong.clone());
@@ -240,9 +265,18 @@ fn vpc_config_and_file_system_configs_are_typed() {
     for (member, wrong) in [
         ("VpcConfig", json!("x")),
         ("VpcConfig", json!([])),
-        ("VpcConfig", json!({"SubnetIds": "x", "SecurityGroupIds": []})),
-        ("VpcConfig", json!({"SubnetIds": [], "SecurityGroupIds": {}})),
-        ("VpcConfig", json!({"SubnetIds": [123], "SecurityGroupIds": []})),
+        (
+            "VpcConfig",
+            json!({"SubnetIds": "x", "SecurityGroupIds": []}),
+        ),
+        (
+            "VpcConfig",
+            json!({"SubnetIds": [], "SecurityGroupIds": {}}),
+        ),
+        (
+            "VpcConfig",
+            json!({"SubnetIds": [123], "SecurityGroupIds": []}),
+        ),
         ("FileSystemConfigs", json!("x")),
         ("FileSystemConfigs", json!({})),
     ] {
@@ -250,7 +284,11 @@ fn vpc_config_and_file_system_configs_are_typed() {
         body[member] = wrong.clone();
         let r = s.call("POST", FUNCTIONS, "", Some(&body));
         if r.status != 400 {
-            failures.push(format!("{member} = {wrong}: {r:?}"));
+            let shown = s.get_function("vpc").json["Configuration"][member].clone();
+            failures.push(format!(
+                "{member} = {wrong}: {}, GetFunction shows {member} = {shown}",
+                r.status
+            ));
             s.call("DELETE", &format!("{FUNCTIONS}/vpc"), "", None);
         }
     }
@@ -292,14 +330,18 @@ fn huge_numbers_and_markers_are_client_errors() {
     ];
     for b in &bodies {
         let r = s.send(
-            &Request::new("PUT", &format!("{FUNCTIONS}/fx/configuration")).bytes(b.clone().into_bytes()),
+            &Request::new("PUT", &format!("{FUNCTIONS}/fx/configuration"))
+                .bytes(b.clone().into_bytes()),
         );
         f.check(b, &r);
         f.expect(b, &r, 400);
     }
     for n in [big, small, "1e308", "2147483648", "-1"] {
         let b = format!("{{\"ReservedConcurrentExecutions\":{n}}}");
-        let r = s.send(&Request::new("PUT", "/2017-10-31/functions/fx/concurrency").bytes(b.clone().into_bytes()));
+        let r = s.send(
+            &Request::new("PUT", "/2017-10-31/functions/fx/concurrency")
+                .bytes(b.clone().into_bytes()),
+        );
         f.check(&b, &r);
         f.expect(&b, &r, 400);
     }
@@ -307,37 +349,74 @@ fn huge_numbers_and_markers_are_client_errors() {
         let b = format!(
             "{{\"Name\":\"w\",\"FunctionVersion\":\"1\",\"RoutingConfig\":{{\"AdditionalVersionWeights\":{{\"{big}\":{w}}}}}}}"
         );
-        let r = s.send(&Request::new("POST", &format!("{FUNCTIONS}/fx/aliases")).bytes(b.clone().into_bytes()));
+        let r = s.send(
+            &Request::new("POST", &format!("{FUNCTIONS}/fx/aliases")).bytes(b.clone().into_bytes()),
+        );
         f.check(&b, &r);
     }
     let gets = [
         (FUNCTIONS.to_string(), format!("MaxItems={big}0")),
         (FUNCTIONS.to_string(), "MaxItems=-1".to_string()),
         (FUNCTIONS.to_string(), format!("Marker=fx%0A{small}")),
-        (FUNCTIONS.to_string(), format!("FunctionVersion=ALL&Marker=fx%0A{small}")),
-        (FUNCTIONS.to_string(), format!("FunctionVersion=ALL&Marker=fx%0A{big}")),
+        (
+            FUNCTIONS.to_string(),
+            format!("FunctionVersion=ALL&Marker=fx%0A{small}"),
+        ),
+        (
+            FUNCTIONS.to_string(),
+            format!("FunctionVersion=ALL&Marker=fx%0A{big}"),
+        ),
         (FUNCTIONS.to_string(), "Marker=%FF%FE".to_string()),
-        (format!("{FUNCTIONS}/fx/versions"), format!("Marker={small}")),
+        (
+            format!("{FUNCTIONS}/fx/versions"),
+            format!("Marker={small}"),
+        ),
         (format!("{FUNCTIONS}/fx/versions"), format!("Marker={big}")),
-        (format!("{FUNCTIONS}/fx/versions"), "Marker=garbage".to_string()),
+        (
+            format!("{FUNCTIONS}/fx/versions"),
+            "Marker=garbage".to_string(),
+        ),
         (format!("{FUNCTIONS}/fx/aliases"), format!("MaxItems={big}")),
         (format!("{FUNCTIONS}/fx"), format!("Qualifier={big}")),
-        (format!("{FUNCTIONS}/fx"), "Qualifier=9999999999".to_string()),
-        (format!("/2018-10-31/layers/ly/versions/{big}"), String::new()),
-        (format!("/2018-10-31/layers/ly/versions/{big}0"), String::new()),
-        ("/2018-10-31/layers/ly/versions/-1".to_string(), String::new()),
-        ("/2018-10-31/layers/ly/versions".to_string(), format!("Marker={small}")),
+        (
+            format!("{FUNCTIONS}/fx"),
+            "Qualifier=9999999999".to_string(),
+        ),
+        (
+            format!("/2018-10-31/layers/ly/versions/{big}"),
+            String::new(),
+        ),
+        (
+            format!("/2018-10-31/layers/ly/versions/{big}0"),
+            String::new(),
+        ),
+        (
+            "/2018-10-31/layers/ly/versions/-1".to_string(),
+            String::new(),
+        ),
+        (
+            "/2018-10-31/layers/ly/versions".to_string(),
+            format!("Marker={small}"),
+        ),
         ("/2018-10-31/layers".to_string(), format!("MaxItems={big}")),
     ];
     for (path, q) in &gets {
         let r = s.call("GET", path, q, None);
         f.check(&format!("GET {path}?{q}"), &r);
     }
-    for q in [format!("Qualifier={big}"), "Qualifier=9999999999".to_string()] {
+    for q in [
+        format!("Qualifier={big}"),
+        "Qualifier=9999999999".to_string(),
+    ] {
         let r = s.call("DELETE", &format!("{FUNCTIONS}/fx"), &q, None);
         f.check(&format!("DELETE fx?{q}"), &r);
     }
-    let r = s.call("DELETE", &format!("/2018-10-31/layers/ly/versions/{big}"), "", None);
+    let r = s.call(
+        "DELETE",
+        &format!("/2018-10-31/layers/ly/versions/{big}"),
+        "",
+        None,
+    );
     f.check("DELETE layer version MAX", &r);
     f.finish(&mut s, "huge numbers");
     assert_eq!(s.get_function("fx").status, 200, "fx survived");
@@ -422,14 +501,23 @@ fn garbage_in_path_labels() {
             ("GET", format!("/2018-10-31/layers/{l}/versions")),
             ("GET", format!("/2018-10-31/layers/ly/versions/{l}")),
             ("DELETE", format!("/2018-10-31/layers/ly/versions/{l}")),
-            ("GET", format!("/2020-06-30/functions/{l}/code-signing-config")),
+            (
+                "GET",
+                format!("/2020-06-30/functions/{l}/code-signing-config"),
+            ),
         ];
         for (m, p) in routes {
-            let req = Request::new(m, &p).json(&json!({"Description": "x", "FunctionVersion": "1"}));
+            let req =
+                Request::new(m, &p).json(&json!({"Description": "x", "FunctionVersion": "1"}));
             let r = s.send(&req);
             f.check(&format!("{m} {p}"), &r);
         }
-        let r = s.call("GET", &format!("{FUNCTIONS}/fx"), &format!("Qualifier={l}"), None);
+        let r = s.call(
+            "GET",
+            &format!("{FUNCTIONS}/fx"),
+            &format!("Qualifier={l}"),
+            None,
+        );
         f.check(&format!("Qualifier={l}"), &r);
     }
     f.finish(&mut s, "garbage labels");
@@ -452,7 +540,9 @@ fn invalid_bytes_on_the_request_line() {
     ];
     for line in lines {
         let mut req = line.clone();
-        req.extend_from_slice(format!("host: {}\r\nconnection: close\r\n\r\n", s.host()).as_bytes());
+        req.extend_from_slice(
+            format!("host: {}\r\nconnection: close\r\n\r\n", s.host()).as_bytes(),
+        );
         let raw = exchange_raw(s.addr, &req, b"", false).unwrap_or_default();
         if let Some(r) = parse_response(&raw) {
             f.check(&String::from_utf8_lossy(&line), &r);
@@ -475,13 +565,36 @@ fn overlong_labels_and_queries() {
         let long = "a".repeat(n);
         for (m, p, q) in [
             ("GET", format!("{FUNCTIONS}/{long}"), String::new()),
-            ("GET", format!("{FUNCTIONS}/fx/aliases/{long}"), String::new()),
-            ("DELETE", format!("{FUNCTIONS}/fx/policy/{long}"), String::new()),
-            ("GET", format!("/2018-10-31/layers/{long}/versions"), String::new()),
+            (
+                "GET",
+                format!("{FUNCTIONS}/fx/aliases/{long}"),
+                String::new(),
+            ),
+            (
+                "DELETE",
+                format!("{FUNCTIONS}/fx/policy/{long}"),
+                String::new(),
+            ),
+            (
+                "GET",
+                format!("/2018-10-31/layers/{long}/versions"),
+                String::new(),
+            ),
             ("GET", format!("/2017-03-31/tags/{long}"), String::new()),
-            ("GET", format!("{FUNCTIONS}/fx"), format!("Qualifier={long}")),
+            (
+                "GET",
+                format!("{FUNCTIONS}/fx"),
+                format!("Qualifier={long}"),
+            ),
             ("GET", FUNCTIONS.to_string(), format!("Marker={long}")),
-            ("DELETE", format!("/2017-03-31/tags/{}", enc(&format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:fx"))), format!("tagKeys={long}")),
+            (
+                "DELETE",
+                format!(
+                    "/2017-03-31/tags/{}",
+                    enc(&format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:fx"))
+                ),
+                format!("tagKeys={long}"),
+            ),
         ] {
             let r = s.send(&Request::new(m, &p).query(&q));
             f.check(&format!("{m} {} chars", p.len() + q.len()), &r);
@@ -490,7 +603,8 @@ fn overlong_labels_and_queries() {
         let r = s.call("POST", &format!("{FUNCTIONS}/fx/aliases"), "", Some(&body));
         f.check(&format!("alias name of {n}"), &r);
         f.expect(&format!("alias name of {n}"), &r, 400);
-        let body = json!({"StatementId": long, "Action": "lambda:InvokeFunction", "Principal": "*"});
+        let body =
+            json!({"StatementId": long, "Action": "lambda:InvokeFunction", "Principal": "*"});
         let r = s.call("POST", &format!("{FUNCTIONS}/fx/policy"), "", Some(&body));
         f.check(&format!("statement id of {n}"), &r);
         f.expect(&format!("statement id of {n}"), &r, 400);
@@ -523,7 +637,12 @@ fn unknown_routes_are_404_after_authentication() {
             Err(e) => f.0.push(format!("signed {m} {p}: {e}")),
         }
         let r = s.send(&Request::new(m, p).unsigned());
-        if let Err(e) = check_error(&r, 403, "MissingAuthenticationTokenException", "Missing Authentication Token") {
+        if let Err(e) = check_error(
+            &r,
+            403,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        ) {
             f.0.push(format!("unsigned {m} {p}: {e}"));
         }
     }
@@ -541,7 +660,8 @@ fn content_length_lies() {
             .into_bytes()
     };
     // Declared 10, sent 5, then the client stops sending (half-close) and waits for an answer.
-    let raw = exchange_raw(s.addr, &head("content-length: 10\r\n"), b"{\"a\":", true).unwrap_or_default();
+    let raw =
+        exchange_raw(s.addr, &head("content-length: 10\r\n"), b"{\"a\":", true).unwrap_or_default();
     if let Some(r) = parse_response(&raw) {
         f.check("declared 10, sent 5, half-closed", &r);
     }
@@ -553,19 +673,44 @@ fn content_length_lies() {
         let _ = c.write_all(b"{\"a\":");
     }
     // Declared 2, sent more: the rest is a second (garbage) request on a closing connection.
-    let raw = exchange_raw(s.addr, &head("content-length: 2\r\n"), b"{}GARBAGE GARBAGE\r\n\r\n", false)
-        .unwrap_or_default();
+    let raw = exchange_raw(
+        s.addr,
+        &head("content-length: 2\r\n"),
+        b"{}GARBAGE GARBAGE\r\n\r\n",
+        false,
+    )
+    .unwrap_or_default();
     if let Some(r) = parse_response(&raw) {
         f.check("declared 2, sent 20", &r);
     }
     for (label, extra, body) in [
         ("negative length", "content-length: -1\r\n", &b"{}"[..]),
         ("text length", "content-length: abc\r\n", b"{}"),
-        ("two lengths", "content-length: 2\r\ncontent-length: 3\r\n", b"{}"),
-        ("length and chunked", "content-length: 2\r\ntransfer-encoding: chunked\r\n", b"2\r\n{}\r\n0\r\n\r\n"),
-        ("bad chunk size", "transfer-encoding: chunked\r\n", b"zz\r\n{}\r\n0\r\n\r\n"),
-        ("short chunk", "transfer-encoding: chunked\r\n", b"10\r\n{}\r\n0\r\n\r\n"),
-        ("huge chunk size", "transfer-encoding: chunked\r\n", b"ffffffffffffffff\r\n{}\r\n"),
+        (
+            "two lengths",
+            "content-length: 2\r\ncontent-length: 3\r\n",
+            b"{}",
+        ),
+        (
+            "length and chunked",
+            "content-length: 2\r\ntransfer-encoding: chunked\r\n",
+            b"2\r\n{}\r\n0\r\n\r\n",
+        ),
+        (
+            "bad chunk size",
+            "transfer-encoding: chunked\r\n",
+            b"zz\r\n{}\r\n0\r\n\r\n",
+        ),
+        (
+            "short chunk",
+            "transfer-encoding: chunked\r\n",
+            b"10\r\n{}\r\n0\r\n\r\n",
+        ),
+        (
+            "huge chunk size",
+            "transfer-encoding: chunked\r\n",
+            b"ffffffffffffffff\r\n{}\r\n",
+        ),
         ("unknown coding", "transfer-encoding: gzip\r\n", b"{}"),
     ] {
         let raw = exchange_raw(s.addr, &head(extra), body, true).unwrap_or_default();
@@ -573,26 +718,39 @@ fn content_length_lies() {
             f.check(label, &r);
         }
     }
-    // A declared length past the CreateFunction cap is refused before any body is read.
+    // A CreateFunction that declares a body past the request limit and then sends none.
     let big = format!(
         "POST {FUNCTIONS} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\ncontent-length: 70167212\r\nconnection: close\r\n\r\n"
     );
-    let raw = exchange_raw(s.addr, big.as_bytes(), b"", false).unwrap_or_default();
-    match parse_response(&raw) {
-        Some(r) => {
-            if let Err(e) = check_error(
-                &r,
-                413,
-                "RequestEntityTooLargeException",
-                "Request must be smaller than 70167211 bytes for the CreateFunction operation",
-            ) {
-                f.0.push(format!("declared 70167212: {e}"));
-            }
-        }
-        None => f.0.push("declared 70167212: no answer".into()),
+    let raw = exchange_raw(s.addr, big.as_bytes(), b"", true).unwrap_or_default();
+    if let Some(r) = parse_response(&raw) {
+        f.check("declared 70167212, sent nothing", &r);
     }
     f.finish(&mut s, "Content-Length lies");
-    assert_eq!(s.get_function("fx").json["Configuration"]["Description"], "");
+    assert_eq!(
+        s.get_function("fx").json["Configuration"]["Description"],
+        ""
+    );
+}
+
+/// §7.8: a CreateFunction body past 70167211 bytes is refused with that number, also when the
+/// declared length alone gives it away.
+#[test]
+#[ignore = "bug: a CreateFunction declaring Content-Length 80000001 gets 'Request must be smaller than 80000000 bytes' (the read cap), not 70167211"]
+fn declared_oversize_names_the_request_limit() {
+    let s = fixture();
+    let head = format!(
+        "POST {FUNCTIONS} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: 80000001\r\nconnection: close\r\n\r\n",
+        s.host()
+    );
+    let raw = exchange_raw(s.addr, head.as_bytes(), b"", true).expect("exchange");
+    let r = parse_response(&raw).expect("a response");
+    expect_error(
+        &r,
+        413,
+        "RequestEntityTooLargeException",
+        "Request must be smaller than 70167211 bytes for the CreateFunction operation",
+    );
 }
 
 /// A body shorter than its Content-Length is a broken request, not an oversized one.
@@ -616,36 +774,142 @@ fn authentication_failures_change_nothing() {
     let sig_mismatch = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
     let now = chrono::Utc::now();
     let cases: Vec<(&str, Request, u16, &str, &str, bool)> = vec![
-        ("unsigned", create("a1").unsigned(), 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false),
-        ("unknown key", create("a2").signed_as("AKIDNOPE", "x", REGION), 403, "UnrecognizedClientException",
-            "The security token included in the request is invalid.", false),
-        ("wrong secret", create("a3").signed_as("test", "not-test", REGION), 403, "InvalidSignatureException", sig_mismatch, true),
-        ("signature edited", create("a4").tampered(|h| {
-            let v = h.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-            let flipped = if v.ends_with('0') { format!("{}1", &v[..v.len() - 1]) } else { format!("{}0", &v[..v.len() - 1]) };
-            h.insert("authorization", http::HeaderValue::from_str(&flipped).expect("header"));
-        }), 403, "InvalidSignatureException", sig_mismatch, true),
-        ("signed header changed", create("a5").tampered(|h| {
-            h.insert("x-amz-date", http::HeaderValue::from_static("20200101T000000Z"));
-        }), 403, "InvalidSignatureException", "", true),
-        ("malformed region", create("a6").signed_as("test", "test", "US_EAST"), 403, "InvalidSignatureException",
-            "Credential should be scoped to a valid region, not 'US_EAST'. ", false),
-        ("other service", create("a7").for_service("s3"), 403, "InvalidSignatureException",
-            "Credential should be scoped to correct service: 'lambda'. ", false),
-        ("expired", create("a8").signed_at(now - chrono::TimeDelta::minutes(10)), 403, "InvalidSignatureException",
-            "Signature expired: ", true),
-        ("from the future", create("a9").signed_at(now + chrono::TimeDelta::minutes(10)), 403, "InvalidSignatureException",
-            "Signature not yet current: ", true),
-        ("garbage authorization", create("a10").tampered(|h| {
-            h.insert("authorization", http::HeaderValue::from_static("AWS4-HMAC-SHA256 garbage"));
-        }), 400, "IncompleteSignatureException", "", true),
-        ("other scheme", create("a11").tampered(|h| {
-            h.insert("authorization", http::HeaderValue::from_static("Basic dGVzdDp0ZXN0"));
-        }), 0, "", "", true),
-        ("host not signed", create("a12").tampered(|h| {
-            let v = h.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").replace("host;", "");
-            h.insert("authorization", http::HeaderValue::from_str(&v).expect("header"));
-        }), 0, "", "", true),
+        (
+            "unsigned",
+            create("a1").unsigned(),
+            403,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+            false,
+        ),
+        (
+            "unknown key",
+            create("a2").signed_as("AKIDNOPE", "x", REGION),
+            403,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+            false,
+        ),
+        (
+            "wrong secret",
+            create("a3").signed_as("test", "not-test", REGION),
+            403,
+            "InvalidSignatureException",
+            sig_mismatch,
+            true,
+        ),
+        (
+            "signature edited",
+            create("a4").tampered(|h| {
+                let v = h
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let flipped = if v.ends_with('0') {
+                    format!("{}1", &v[..v.len() - 1])
+                } else {
+                    format!("{}0", &v[..v.len() - 1])
+                };
+                h.insert(
+                    "authorization",
+                    http::HeaderValue::from_str(&flipped).expect("header"),
+                );
+            }),
+            403,
+            "InvalidSignatureException",
+            sig_mismatch,
+            true,
+        ),
+        (
+            "signed header changed",
+            create("a5").tampered(|h| {
+                h.insert(
+                    "x-amz-date",
+                    http::HeaderValue::from_static("20200101T000000Z"),
+                );
+            }),
+            403,
+            "InvalidSignatureException",
+            "",
+            true,
+        ),
+        (
+            "malformed region",
+            create("a6").signed_as("test", "test", "US_EAST"),
+            403,
+            "InvalidSignatureException",
+            "Credential should be scoped to a valid region, not 'US_EAST'. ",
+            false,
+        ),
+        (
+            "other service",
+            create("a7").for_service("s3"),
+            403,
+            "InvalidSignatureException",
+            "Credential should be scoped to correct service: 'lambda'. ",
+            false,
+        ),
+        (
+            "expired",
+            create("a8").signed_at(now - chrono::TimeDelta::minutes(10)),
+            403,
+            "InvalidSignatureException",
+            "Signature expired: ",
+            true,
+        ),
+        (
+            "from the future",
+            create("a9").signed_at(now + chrono::TimeDelta::minutes(10)),
+            403,
+            "InvalidSignatureException",
+            "Signature not yet current: ",
+            true,
+        ),
+        (
+            "garbage authorization",
+            create("a10").tampered(|h| {
+                h.insert(
+                    "authorization",
+                    http::HeaderValue::from_static("AWS4-HMAC-SHA256 garbage"),
+                );
+            }),
+            400,
+            "IncompleteSignatureException",
+            "",
+            true,
+        ),
+        (
+            "other scheme",
+            create("a11").tampered(|h| {
+                h.insert(
+                    "authorization",
+                    http::HeaderValue::from_static("Basic dGVzdDp0ZXN0"),
+                );
+            }),
+            0,
+            "",
+            "",
+            true,
+        ),
+        (
+            "host not signed",
+            create("a12").tampered(|h| {
+                let v = h
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .replace("host;", "");
+                h.insert(
+                    "authorization",
+                    http::HeaderValue::from_str(&v).expect("header"),
+                );
+            }),
+            0,
+            "",
+            "",
+            true,
+        ),
     ];
     let mut f = Faults::default();
     for (label, req, status, error_type, msg, is_prefix) in cases {
@@ -669,11 +933,14 @@ fn authentication_failures_change_nothing() {
         let created: Value = serde_json::from_slice(&name).unwrap_or(Value::Null);
         let fname = created["FunctionName"].as_str().unwrap_or("");
         if s.get_function(fname).status != 404 {
-            f.0.push(format!("{label}: {fname} was created by a request that failed authentication"));
+            f.0.push(format!(
+                "{label}: {fname} was created by a request that failed authentication"
+            ));
         }
     }
     // A body changed after signing.
-    let mut req = Request::new("PUT", &format!("{FUNCTIONS}/fx/configuration")).json(&json!({"Timeout": 5}));
+    let mut req =
+        Request::new("PUT", &format!("{FUNCTIONS}/fx/configuration")).json(&json!({"Timeout": 5}));
     let (head, _) = req.render(&s);
     let r = exchange(s.addr, &head, br#"{"Timeout":9}"#).expect("exchange");
     if let Err(e) = check_error_prefix(&r, 403, "InvalidSignatureException", sig_mismatch) {
@@ -691,13 +958,38 @@ fn regions_are_separate_namespaces() {
     let s = fixture();
     let eu = |req: Request| s.send(&req.signed_as("test", "test", "eu-west-1"));
     let r = eu(Request::new("GET", &format!("{FUNCTIONS}/fx")));
-    expect_error(&r, 404, "ResourceNotFoundException", "Function not found: arn:aws:lambda:eu-west-1:000000000000:function:fx");
-    let r = eu(Request::new("GET", &format!("{FUNCTIONS}/{}", enc(&format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:fx")))));
-    expect_error(&r, 404, "ResourceNotFoundException", "Functions from 'us-east-1' are not reachable in this region ('eu-west-1')");
+    expect_error(
+        &r,
+        404,
+        "ResourceNotFoundException",
+        "Function not found: arn:aws:lambda:eu-west-1:000000000000:function:fx",
+    );
+    let r = eu(Request::new(
+        "GET",
+        &format!(
+            "{FUNCTIONS}/{}",
+            enc(&format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:fx"))
+        ),
+    ));
+    expect_error(
+        &r,
+        404,
+        "ResourceNotFoundException",
+        "Functions from 'us-east-1' are not reachable in this region ('eu-west-1')",
+    );
     let r = eu(Request::new("POST", FUNCTIONS).json(&create_body("fx")));
-    assert_eq!(r.status, 201, "the same name is free in another region: {r:?}");
-    assert_eq!(r.json["FunctionArn"], "arn:aws:lambda:eu-west-1:000000000000:function:fx");
-    assert_eq!(s.get_function("fx").json["Configuration"]["FunctionArn"], format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:fx"));
+    assert_eq!(
+        r.status, 201,
+        "the same name is free in another region: {r:?}"
+    );
+    assert_eq!(
+        r.json["FunctionArn"],
+        "arn:aws:lambda:eu-west-1:000000000000:function:fx"
+    );
+    assert_eq!(
+        s.get_function("fx").json["Configuration"]["FunctionArn"],
+        format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:fx")
+    );
 }
 
 /// 2,000 seeded random requests mixing valid routes, garbage bodies and bad signatures: no 5xx, no crash.
@@ -705,14 +997,53 @@ fn regions_are_separate_namespaces() {
 fn random_requests_never_fail_the_server() {
     let mut s = fixture();
     let mut rng = Rng::new(0x1a31_2a00_5eed);
-    let names = ["fx", "fx:1", "fx:live", "nope", "%FF", "a.b", "arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Afx", "x%3Ay%3Az", ""];
+    let names = [
+        "fx",
+        "fx:1",
+        "fx:live",
+        "nope",
+        "%FF",
+        "a.b",
+        "arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Afx",
+        "x%3Ay%3Az",
+        "",
+    ];
     let aliases = ["live", "beta", "2024", "%00", ""];
     let members = [
-        "FunctionName", "Role", "Runtime", "Handler", "Description", "Timeout", "MemorySize", "Publish", "Code",
-        "Environment", "Tags", "Layers", "Architectures", "EphemeralStorage", "TracingConfig", "RevisionId",
-        "Name", "FunctionVersion", "RoutingConfig", "StatementId", "Action", "Principal", "SourceArn",
-        "ReservedConcurrentExecutions", "Content", "CompatibleRuntimes", "CodeSha256", "ZipFile", "KMSKeyArn",
-        "LoggingConfig", "DeadLetterConfig", "VpcConfig", "SnapStart", "DryRun",
+        "FunctionName",
+        "Role",
+        "Runtime",
+        "Handler",
+        "Description",
+        "Timeout",
+        "MemorySize",
+        "Publish",
+        "Code",
+        "Environment",
+        "Tags",
+        "Layers",
+        "Architectures",
+        "EphemeralStorage",
+        "TracingConfig",
+        "RevisionId",
+        "Name",
+        "FunctionVersion",
+        "RoutingConfig",
+        "StatementId",
+        "Action",
+        "Principal",
+        "SourceArn",
+        "ReservedConcurrentExecutions",
+        "Content",
+        "CompatibleRuntimes",
+        "CodeSha256",
+        "ZipFile",
+        "KMSKeyArn",
+        "LoggingConfig",
+        "DeadLetterConfig",
+        "VpcConfig",
+        "SnapStart",
+        "DryRun",
     ];
     let mut f = Faults::default();
     for i in 0..2000 {
@@ -726,32 +1057,68 @@ fn random_requests_never_fail_the_server() {
             4 => ("PUT", format!("{FUNCTIONS}/{name}/code")),
             5 => ("POST", format!("{FUNCTIONS}/{name}/versions")),
             6 => ("POST", format!("{FUNCTIONS}/{name}/aliases")),
-            7 => (*rng.pick(&["GET", "PUT", "DELETE"]), format!("{FUNCTIONS}/{name}/aliases/{alias}")),
-            8 => (*rng.pick(&["POST", "GET"]), format!("{FUNCTIONS}/{name}/policy")),
+            7 => (
+                *rng.pick(&["GET", "PUT", "DELETE"]),
+                format!("{FUNCTIONS}/{name}/aliases/{alias}"),
+            ),
+            8 => (
+                *rng.pick(&["POST", "GET"]),
+                format!("{FUNCTIONS}/{name}/policy"),
+            ),
             9 => ("DELETE", format!("{FUNCTIONS}/{name}/policy/{alias}")),
-            10 => (*rng.pick(&["PUT", "DELETE"]), format!("/2017-10-31/functions/{name}/concurrency")),
-            11 => (*rng.pick(&["GET", "POST", "DELETE"]), format!("/2017-03-31/tags/{name}")),
-            12 => (*rng.pick(&["POST", "GET"]), format!("/2018-10-31/layers/{alias}/versions")),
-            13 => (*rng.pick(&["GET", "DELETE"]), format!("/2018-10-31/layers/ly/versions/{}", rng.below(4))),
+            10 => (
+                *rng.pick(&["PUT", "DELETE"]),
+                format!("/2017-10-31/functions/{name}/concurrency"),
+            ),
+            11 => (
+                *rng.pick(&["GET", "POST", "DELETE"]),
+                format!("/2017-03-31/tags/{name}"),
+            ),
+            12 => (
+                *rng.pick(&["POST", "GET"]),
+                format!("/2018-10-31/layers/{alias}/versions"),
+            ),
+            13 => (
+                *rng.pick(&["GET", "DELETE"]),
+                format!("/2018-10-31/layers/ly/versions/{}", rng.below(4)),
+            ),
             14 => ("GET", "/2016-08-19/account-settings".to_string()),
-            _ => (*rng.pick(&["GET", "POST", "PUT", "DELETE", "PATCH"]), format!("/{}", { let n = rng.below(30); rng.string_from(&['a', '/', '%', '2', 'F', '-', '.'], n) })),
+            _ => (
+                *rng.pick(&["GET", "POST", "PUT", "DELETE", "PATCH"]),
+                format!("/{}", {
+                    let n = rng.below(30);
+                    rng.string_from(&['a', '/', '%', '2', 'F', '-', '.'], n)
+                }),
+            ),
         };
         let query = match rng.below(6) {
-            0 => format!("Qualifier={}", rng.pick(&["1", "live", "%24LATEST", "99", "%FF", ""])),
-            1 => format!("MaxItems={}", rng.pick(&["0", "1", "-5", "x", "99999999999999999999"])),
+            0 => format!(
+                "Qualifier={}",
+                rng.pick(&["1", "live", "%24LATEST", "99", "%FF", ""])
+            ),
+            1 => format!(
+                "MaxItems={}",
+                rng.pick(&["0", "1", "-5", "x", "99999999999999999999"])
+            ),
             2 => format!("Marker={}", rng.pick(&["fx", "%0A", "1", "fx%0A-1"])),
             3 => format!("tagKeys={}&RevisionId=x", rng.pick(&["k", ""])),
             _ => String::new(),
         };
         let body: Vec<u8> = match rng.below(5) {
             0 => Vec::new(),
-            1 => { let n = rng.below(200); rng.bytes(n) },
+            1 => {
+                let n = rng.below(200);
+                rng.bytes(n)
+            }
             2 => {
                 let mut m = serde_json::Map::new();
                 for _ in 0..rng.below(6) {
                     let v = match rng.below(8) {
                         0 => json!(rng.next_u64() as i64),
-                        1 => Value::String({ let n = rng.below(20); rng.string_from(&['a', 'Z', '1', ':', '$', ' ', 'é', '\0'], n) }),
+                        1 => Value::String({
+                            let n = rng.below(20);
+                            rng.string_from(&['a', 'Z', '1', ':', '$', ' ', 'é', '\0'], n)
+                        }),
                         2 => json!(true),
                         3 => json!(null),
                         4 => json!([rng.below(3), "x"]),
@@ -775,7 +1142,10 @@ fn random_requests_never_fail_the_server() {
         match rng.below(20) {
             0 => req = req.unsigned(),
             1 => req = req.signed_as("test", "wrong", REGION),
-            2 => req = req.signed_as("test", "test", *rng.pick(&["eu-west-1", "X", "us-east-1"])),
+            2 => {
+                let region = *rng.pick(&["eu-west-1", "X", "us-east-1"]);
+                req = req.signed_as("test", "test", region);
+            }
             _ => {}
         }
         let r = s.send(&req);

@@ -1286,6 +1286,24 @@ impl HealthyRef for Server {
     }
 }
 
+/// §7.8: the 413 names the operation ("operation name varies"); a body over the limit of an operation
+/// without code reads e.g. `… for the UpdateFunctionConfiguration operation`.
+#[test]
+#[ignore = "bug: an oversized body on operations other than CreateFunction/UpdateFunctionCode/PublishLayerVersion reads 'for the the operation'"]
+fn oversized_body_names_its_operation() {
+    let s = Server::start(&[]);
+    s.create_function("named");
+    let mut body = br#"{"Description":"x"}"#.to_vec();
+    body.resize(6_291_457, b' ');
+    let r = s.send(&Request::new("PUT", &format!("{}/configuration", fpath("named"))).bytes(body));
+    expect_error(
+        &r,
+        413,
+        "RequestEntityTooLargeException",
+        "Request must be smaller than 6291456 bytes for the UpdateFunctionConfiguration operation",
+    );
+}
+
 /// A valid zip one byte under the limit is stored.
 #[test]
 #[ignore = "bug: a ZipFile of 52428799 bytes gets 413 (zipped size estimated from base64 length ignoring padding)"]
@@ -1503,7 +1521,7 @@ fn alias_rules() {
         bad("missing version", mk(json!({"Name": "x", "FunctionVersion": "99"})), 404, "ResourceNotFoundException",
             format!("Function not found: {}:99", fn_arn("af")), &unchanged),
         bad("missing function", post(&format!("{}/aliases", fpath("nope")), json!({"Name": "x", "FunctionVersion": "1"})),
-            404, "ResourceNotFoundException", not_found("nope"), &unchanged),
+            404, "ResourceNotFoundException", format!("Function not found: {}:1", fn_arn("nope")), &unchanged),
         bad("two weights", mk(json!({"Name": "x", "FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.1, "3": 0.1}}})),
             400, "InvalidParameterValueException", "Number of items in AdditionalVersionWeights cannot be greater than 1", &unchanged),
         bad("weight 2.0", mk(json!({"Name": "x", "FunctionVersion": "1", "RoutingConfig": {"AdditionalVersionWeights": {"2": 2.0}}})),

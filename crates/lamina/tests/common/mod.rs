@@ -216,12 +216,20 @@ impl Server {
         let (head, body) = req.render(self);
         exchange(self.addr, &head, &body).unwrap_or_else(|e| {
             let log = self.log_text();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: Vec<&str> = log
+                .lines()
+                .rev()
+                .take(40)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             panic!(
                 "{} {}: {e}\nserver process: {:?}\nserver log (tail):\n{}",
                 req.method,
                 req.path,
-                self.exit_status().map_or("running".to_string(), |st| format!("exited: {st}")),
+                self.exit_status()
+                    .map_or("running".to_string(), |st| format!("exited: {st}")),
                 tail.join("\n")
             )
         })
