@@ -115,6 +115,27 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
         Err(_) => return respond(&request_id, Err(too_large())),
     };
 
+    // Invoke's fast path: a known key and a cached resolution need no blocking work, so the request stays on
+    // this worker. Anything else (including every error) takes the ordinary path below, which decides.
+    if matched
+        .as_ref()
+        .is_some_and(|r| r.op == crate::routes::Op::Invoke)
+    {
+        if let Some(plan) = fast_invoke(
+            &state,
+            &parts,
+            &path,
+            &raw_query,
+            &query,
+            &body,
+            matched.as_ref(),
+            &request_id,
+        ) {
+            let result = crate::ops::invoke::execute(&state, plan).await;
+            return respond(&request_id, result);
+        }
+    }
+
     let span =
         tracing::info_span!("request", id = %request_id, method = %parts.method, path = %path);
     let st = Arc::clone(&state);
@@ -136,6 +157,62 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
         Err(e) => Err(e),
     };
     respond(&request_id, result)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fast_invoke(
+    state: &Arc<AppState>,
+    parts: &http::request::Parts,
+    path: &str,
+    raw_query: &str,
+    query: &[(String, String)],
+    body: &bytes::Bytes,
+    matched: Option<&Route>,
+    request_id: &str,
+) -> Option<crate::ops::invoke::Plan> {
+    let route = matched?;
+    let req = lamina_auth::RequestParts {
+        method: parts.method.as_str(),
+        raw_path: path,
+        raw_query,
+        headers: &parts.headers,
+        body,
+    };
+    let keys = crate::state::CachedKeys(state);
+    let verified = lamina_auth::verify(
+        &req,
+        &keys,
+        chrono::Utc::now(),
+        &lamina_auth::VerifyOptions::default(),
+    )
+    .ok()?;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let ctx = Ctx {
+        account: verified.account_id,
+        region: verified.region,
+        principal: verified.principal_arn,
+        host,
+    };
+    let input = Input {
+        query: query.to_vec(),
+        body: body.clone(),
+    };
+    crate::ops::invoke::plan(
+        state,
+        true,
+        &ctx,
+        &route.target,
+        &input,
+        &parts.headers,
+        request_id,
+    )
+    .ok()
+    .flatten()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -183,15 +260,18 @@ fn run(
     tracing::debug!(op = ?route.op, account = %ctx.account, region = %ctx.region, "dispatch");
     let input = Input { query, body };
     if route.op == crate::routes::Op::Invoke {
-        return crate::ops::invoke::plan(
+        let plan = crate::ops::invoke::plan(
             state,
+            false,
             &ctx,
             &route.target,
             &input,
             &parts.headers,
             request_id,
-        )
-        .map(|p| Step::Invoke(Box::new(p)));
+        )?;
+        return plan.map(|p| Step::Invoke(Box::new(p))).ok_or_else(|| {
+            ApiError::Lambda(LambdaError::Service("Invoke resolution unavailable".into()))
+        });
     }
     let reply = crate::ops::dispatch(state, &ctx, &route, &input);
     if !route.op.is_read_only() {

@@ -103,6 +103,21 @@ impl AppState {
     }
 }
 
+/// The in-memory key cache alone, for the non-blocking fast path (a miss sends the request down the
+/// ordinary path, which may read SQLite).
+#[derive(Debug)]
+pub struct CachedKeys<'a>(pub &'a AppState);
+
+impl KeyResolver for CachedKeys<'_> {
+    fn resolve(&self, access_key_id: &str) -> Option<SecretKey> {
+        self.0
+            .keys
+            .read()
+            .ok()
+            .and_then(|m| m.get(access_key_id).cloned())
+    }
+}
+
 impl KeyResolver for AppState {
     fn resolve(&self, access_key_id: &str) -> Option<SecretKey> {
         if let Some(k) = self

@@ -107,8 +107,8 @@ pub struct StartSpec {
     pub extensions: Vec<SpawnSpec>,
     /// Identifier (32 hex) shared with the log stream name.
     pub id: String,
-    /// Freeze the environment while the runtime waits for an event.
-    pub freeze_when_idle: bool,
+    /// Freeze the environment once the runtime has waited this long for an event (`None`: never).
+    pub freeze_after: Option<std::time::Duration>,
     /// `functionName`, `functionVersion`, `handler` for the extension registration reply.
     pub function: (String, String, String),
 }
@@ -133,7 +133,7 @@ pub struct Env {
     init_tx: watch::Sender<InitState>,
     tasks: Mutex<Vec<AbortHandle>>,
     runtime_ready: std::sync::atomic::AtomicBool,
-    freeze_when_idle: bool,
+    freeze_after: Option<std::time::Duration>,
     /// Registered extensions.
     pub extensions: crate::extensions::Registry,
     extension_pids: Vec<i32>,
@@ -191,7 +191,7 @@ impl Env {
             init_tx,
             tasks: Mutex::new(Vec::new()),
             runtime_ready: std::sync::atomic::AtomicBool::new(false),
-            freeze_when_idle: spec.freeze_when_idle,
+            freeze_after: spec.freeze_after,
             extensions: crate::extensions::Registry::default(),
             extension_pids,
             function: spec.function,
@@ -364,7 +364,7 @@ impl Env {
     async fn take_next(&self) -> Option<Invocation> {
         loop {
             let notified = self.next_ready.notified();
-            {
+            let freeze_now = {
                 let mut inner = self.inner.lock().ok()?;
                 if inner.dead {
                     return None;
@@ -372,12 +372,32 @@ impl Env {
                 if let Some(inv) = inner.slot.take() {
                     return Some(inv);
                 }
-                if !inner.frozen && self.freeze_when_idle {
-                    self.set_frozen(true);
-                    inner.frozen = true;
+                match self.freeze_after {
+                    Some(d) if d.is_zero() && !inner.frozen => {
+                        self.set_frozen(true);
+                        inner.frozen = true;
+                        false
+                    }
+                    Some(_) => !inner.frozen,
+                    None => false,
                 }
+            };
+            match self.freeze_after {
+                Some(grace) if freeze_now && !grace.is_zero() => {
+                    tokio::pin!(notified);
+                    // Busy environments are never frozen; one idle past the grace period is.
+                    if tokio::time::timeout(grace, &mut notified).await.is_err() {
+                        if let Ok(mut inner) = self.inner.lock() {
+                            if inner.slot.is_none() && !inner.dead && !inner.frozen {
+                                self.set_frozen(true);
+                                inner.frozen = true;
+                            }
+                        }
+                        notified.await;
+                    }
+                }
+                _ => notified.await,
             }
-            notified.await;
         }
     }
 

@@ -41,8 +41,9 @@ pub struct EngineConfig {
     pub init_timeout: Duration,
     /// New environments a function may add at once, and per second after that.
     pub scaling: (u32, u32),
-    /// Freeze environments while they wait for an event (as Lambda does). Off only for measurements.
-    pub freeze_when_idle: bool,
+    /// Freeze an environment once it has waited this long for an event (`Some(0)`: at once, as Lambda does;
+    /// `None`: never, for measurements). A short grace spares busy environments a freeze/thaw per event.
+    pub freeze_after: Option<Duration>,
 }
 
 impl EngineConfig {
@@ -59,7 +60,7 @@ impl EngineConfig {
             max_lifetime: Duration::from_secs(4 * 3600),
             init_timeout: Duration::from_secs(10),
             scaling: (1000, 100),
-            freeze_when_idle: true,
+            freeze_after: Some(Duration::from_millis(50)),
         }
     }
 }
@@ -416,7 +417,7 @@ impl Engine {
                 process,
                 extensions,
                 id,
-                freeze_when_idle: self.cfg.freeze_when_idle,
+                freeze_after: self.cfg.freeze_after,
                 function,
             },
             log,

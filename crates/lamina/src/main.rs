@@ -67,6 +67,18 @@ enum Command {
         /// Interpreter overrides for runtimes, e.g. python3.12=/opt/py312/bin/python3 (repeatable).
         #[arg(long = "interpreter", value_parser = parse_interpreter)]
         interpreters: Vec<(String, PathBuf)>,
+        /// Freeze an idle environment after this many milliseconds waiting for an event (0 = at once, as
+        /// Lambda does). Omitted with --no-freeze.
+        #[arg(
+            long,
+            env = "LAMINA_FREEZE_AFTER_MS",
+            default_value_t = 50,
+            conflicts_with = "no_freeze"
+        )]
+        freeze_after_ms: u64,
+        /// Never freeze idle environments (measurements only).
+        #[arg(long, env = "LAMINA_NO_FREEZE")]
+        no_freeze: bool,
     },
     /// Manage access keys.
     Keys {
@@ -203,6 +215,8 @@ fn main() -> anyhow::Result<()> {
             idle_timeout_secs,
             max_lifetime_secs,
             interpreters,
+            freeze_after_ms,
+            no_freeze,
         } => {
             let config = ApiConfig {
                 dev,
@@ -214,8 +228,7 @@ fn main() -> anyhow::Result<()> {
             engine.account_concurrency = account_concurrency;
             engine.idle_timeout = Duration::from_secs(idle_timeout_secs);
             engine.max_lifetime = Duration::from_secs(max_lifetime_secs);
-            // Measurement switch: LAMINA_FREEZE=0 keeps idle environments thawed.
-            engine.freeze_when_idle = std::env::var("LAMINA_FREEZE").map_or(true, |v| v != "0");
+            engine.freeze_after = (!no_freeze).then(|| Duration::from_millis(freeze_after_ms));
             serve(&listen, &store, config, engine)
         }
         Command::Logs {

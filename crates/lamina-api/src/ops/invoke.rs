@@ -34,12 +34,13 @@ pub struct Plan {
 /// The blocking half: authentication is done; resolve and validate.
 pub fn plan(
     state: &Arc<AppState>,
+    cache_only: bool,
     ctx: &Ctx,
     target: &str,
     input: &Input,
     headers: &http::HeaderMap,
     request_id: &str,
-) -> ApiResult<Plan> {
+) -> ApiResult<Option<Plan>> {
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     let invocation_type = header("x-amz-invocation-type").unwrap_or("RequestResponse");
     let dry_run = match invocation_type {
@@ -77,7 +78,9 @@ pub fn plan(
     };
     let r = function_ref(ctx, target, NameShape::Namespaced, input.q("Qualifier"))?;
     let qualifier = r.qualifier.clone().unwrap_or_default();
-    let resolved = resolve_cached(state, ctx, &r.name, &qualifier)?;
+    let Some(resolved) = resolve_cached(state, ctx, &r.name, &qualifier, cache_only)? else {
+        return Ok(None);
+    };
     let spec = match &resolved.weighted {
         Some((extra, w)) if rand::random::<f64>() < *w => Arc::clone(extra),
         _ => Arc::clone(&resolved.primary),
@@ -100,7 +103,7 @@ pub fn plan(
         Some(q) => arn::function_qualified(&ctx.region, &ctx.account, &r.name, q),
         None => arn::function(&ctx.region, &ctx.account, &r.name),
     };
-    Ok(Plan {
+    Ok(Some(Plan {
         req: InvokeRequest {
             spec,
             payload: input.body.clone(),
@@ -110,7 +113,7 @@ pub fn plan(
             request_id: request_id.to_string(),
         },
         dry_run,
-    })
+    }))
 }
 
 fn decode_client_context(b64: &str) -> ApiResult<String> {
@@ -139,7 +142,8 @@ fn resolve_cached(
     ctx: &Ctx,
     name: &str,
     qualifier: &str,
-) -> ApiResult<Arc<Resolved>> {
+    cache_only: bool,
+) -> ApiResult<Option<Arc<Resolved>>> {
     let key = (
         ctx.account.clone(),
         ctx.region.clone(),
@@ -154,8 +158,11 @@ fn resolve_cached(
         .and_then(|m| m.get(&key).cloned())
     {
         if g == gen {
-            return Ok(r);
+            return Ok(Some(r));
         }
+    }
+    if cache_only {
+        return Ok(None);
     }
     let resolved = Arc::new(resolve_fresh(state, ctx, name, qualifier)?);
     if let Ok(mut m) = state.invoke_cache.lock() {
@@ -164,7 +171,7 @@ fn resolve_cached(
         }
         m.insert(key, (gen, Arc::clone(&resolved)));
     }
-    Ok(resolved)
+    Ok(Some(resolved))
 }
 
 fn resolve_fresh(state: &AppState, ctx: &Ctx, name: &str, qualifier: &str) -> ApiResult<Resolved> {

@@ -40,9 +40,31 @@ struct PublishInput {
 
 /// The runtime list AWS prints in layer validation errors, in AWS's order (recorded).
 const LAYER_RUNTIME_ENUM: &[&str] = &[
-    "nodejs20.x", "python3.14", "provided.al2023", "python3.12", "python3.13", "nodejs24.x", "nodejs22.x", "java25",
-    "python3.10", "python3.11", "java21", "ruby3.3", "ruby3.4", "ruby3.2", "python3.8", "python3.9", "java17",
-    "nodejs16.x", "dotnet10", "dotnet8", "java11", "dotnet6", "nodejs18.x", "provided.al2", "java8.al2",
+    "nodejs20.x",
+    "python3.14",
+    "provided.al2023",
+    "python3.12",
+    "python3.13",
+    "nodejs24.x",
+    "nodejs22.x",
+    "java25",
+    "python3.10",
+    "python3.11",
+    "java21",
+    "ruby3.3",
+    "ruby3.4",
+    "ruby3.2",
+    "python3.8",
+    "python3.9",
+    "java17",
+    "nodejs16.x",
+    "dotnet10",
+    "dotnet8",
+    "java11",
+    "dotnet6",
+    "nodejs18.x",
+    "provided.al2",
+    "java8.al2",
 ];
 
 const ARCH_CONSTRAINT: &str = "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]";
@@ -55,9 +77,16 @@ fn check_filters(runtimes: &[String], archs: &[String], vs: &mut Violations, plu
     };
     if runtimes.iter().any(|r| !is_layer_compatible_runtime(r)) {
         vs.push(Violation {
-            value: if plural { format!("'[{}]'", runtimes.join(", ")) } else { format!("'{}'", runtimes.join(", ")) },
+            value: if plural {
+                format!("'[{}]'", runtimes.join(", "))
+            } else {
+                format!("'{}'", runtimes.join(", "))
+            },
             path: rp.into(),
-            constraint: format!("Member must satisfy enum value set: [{}]", LAYER_RUNTIME_ENUM.join(", ")),
+            constraint: format!(
+                "Member must satisfy enum value set: [{}]",
+                LAYER_RUNTIME_ENUM.join(", ")
+            ),
         });
     }
     if archs.iter().any(|a| a != "x86_64" && a != "arm64") {
