@@ -69,6 +69,19 @@ pub fn check_request_size(body_len: usize, op: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// The decoded length of a base64 text (standard alphabet, padding counted off).
+pub fn decoded_len(b64: &str) -> usize {
+    let t = b64.trim();
+    let pad = t.bytes().rev().take_while(|b| *b == b'=').count().min(2);
+    (t.len() / 4) * 3
+        + match t.len() % 4 {
+            2 => 1,
+            3 => 2,
+            _ => 0,
+        }
+        - if t.len().is_multiple_of(4) { pad } else { 0 }
+}
+
 /// Reject a zip over the direct-upload limit.
 pub fn check_zipped_size(len: usize) -> ApiResult<()> {
     if len as u64 > ZIPPED_MAX {
@@ -180,4 +193,18 @@ fn plain(status: StatusCode, msg: &'static str) -> Response<Body> {
     let mut r = Response::new(Body::from(msg));
     *r.status_mut() = status;
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    #[test]
+    fn decoded_length_counts_padding() {
+        for n in 0..40usize {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(vec![7u8; n]);
+            assert_eq!(decoded_len(&b64), n, "{b64}");
+        }
+    }
 }

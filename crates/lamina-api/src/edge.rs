@@ -96,10 +96,13 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
     let limit = matched
         .as_ref()
         .map_or(lamina_model::limits::REQUEST_MAX, |r| r.op.body_limit());
+    let reported = matched
+        .as_ref()
+        .map_or(lamina_model::limits::REQUEST_MAX, |r| r.op.reported_limit());
     let too_large = || {
         let op = matched.as_ref().map_or("the", |r| r.op.name());
         ApiError::Lambda(LambdaError::TooLarge(format!(
-            "Request must be smaller than {limit} bytes for the {op} operation"
+            "Request must be smaller than {reported} bytes for the {op} operation"
         )))
     };
     let declared = parts
@@ -112,7 +115,19 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
     }
     let body = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
-        Err(_) => return respond(&request_id, Err(too_large())),
+        Err(e) => {
+            // Over the limit, or the client stopped sending mid-body.
+            let over =
+                format!("{e:?}").contains("LengthLimit") || e.to_string().contains("length limit");
+            let err = if over {
+                too_large()
+            } else {
+                ApiError::Lambda(LambdaError::Serialization(
+                    "The request body could not be read completely.".into(),
+                ))
+            };
+            return respond(&request_id, Err(err));
+        }
     };
 
     // Invoke's fast path: a known key and a cached resolution need no blocking work, so the request stays on

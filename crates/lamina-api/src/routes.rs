@@ -43,10 +43,48 @@ impl Op {
     pub fn name(self) -> &'static str {
         match self {
             Op::CreateFunction => "CreateFunction",
+            Op::ListFunctions => "ListFunctions",
+            Op::GetFunction => "GetFunction",
+            Op::DeleteFunction => "DeleteFunction",
+            Op::GetFunctionConfiguration => "GetFunctionConfiguration",
+            Op::UpdateFunctionConfiguration => "UpdateFunctionConfiguration",
             Op::UpdateFunctionCode => "UpdateFunctionCode",
+            Op::PublishVersion => "PublishVersion",
+            Op::ListVersionsByFunction => "ListVersionsByFunction",
+            Op::CreateAlias => "CreateAlias",
+            Op::ListAliases => "ListAliases",
+            Op::GetAlias => "GetAlias",
+            Op::UpdateAlias => "UpdateAlias",
+            Op::DeleteAlias => "DeleteAlias",
+            Op::AddPermission => "AddPermission",
+            Op::GetPolicy => "GetPolicy",
+            Op::RemovePermission => "RemovePermission",
+            Op::PutFunctionConcurrency => "PutFunctionConcurrency",
+            Op::GetFunctionConcurrency => "GetFunctionConcurrency",
+            Op::DeleteFunctionConcurrency => "DeleteFunctionConcurrency",
+            Op::GetAccountSettings => "GetAccountSettings",
+            Op::TagResource => "TagResource",
+            Op::UntagResource => "UntagResource",
+            Op::ListTags => "ListTags",
             Op::PublishLayerVersion => "PublishLayerVersion",
+            Op::ListLayers => "ListLayers",
+            Op::GetLayerVersionByArn => "GetLayerVersionByArn",
+            Op::ListLayerVersions => "ListLayerVersions",
+            Op::GetLayerVersion => "GetLayerVersion",
+            Op::DeleteLayerVersion => "DeleteLayerVersion",
+            Op::GetFunctionCodeSigningConfig => "GetFunctionCodeSigningConfig",
             Op::Invoke => "InvokeFunction",
-            _ => "the",
+        }
+    }
+
+    /// The request-size limit AWS reports for the operation (code operations are read a little further, see
+    /// `body_limit`, so an oversized zip is reported as such).
+    pub fn reported_limit(self) -> usize {
+        match self {
+            Op::CreateFunction | Op::UpdateFunctionCode | Op::PublishLayerVersion => {
+                lamina_model::limits::CODE_REQUEST_MAX
+            }
+            _ => lamina_model::limits::REQUEST_MAX,
         }
     }
 

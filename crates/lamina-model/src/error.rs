@@ -62,6 +62,12 @@ pub enum LambdaError {
     /// 400 InvalidParameterValueException: semantic rules.
     #[error("{0}")]
     InvalidParameter(String),
+    /// 400 InvalidParameterValueException framed as AWS frames a few of them: `{"message":…}` with no `Type`.
+    #[error("{0}")]
+    InvalidParameterUntyped(String),
+    /// 404 CodeSigningConfigNotFoundException.
+    #[error("{0}")]
+    CodeSigningConfigNotFound(String),
     /// 404 ResourceNotFoundException.
     #[error("{0}")]
     NotFound(String),
@@ -124,7 +130,10 @@ impl LambdaError {
     pub fn error_type(&self) -> &'static str {
         match self {
             LambdaError::Validation(_) => "ValidationException",
-            LambdaError::InvalidParameter(_) => "InvalidParameterValueException",
+            LambdaError::InvalidParameter(_) | LambdaError::InvalidParameterUntyped(_) => {
+                "InvalidParameterValueException"
+            }
+            LambdaError::CodeSigningConfigNotFound(_) => "CodeSigningConfigNotFoundException",
             LambdaError::NotFound(_) => "ResourceNotFoundException",
             LambdaError::Conflict(_) => "ResourceConflictException",
             LambdaError::PreconditionFailed(_) => "PreconditionFailedException",
@@ -147,12 +156,15 @@ impl LambdaError {
         match self {
             LambdaError::Validation(_)
             | LambdaError::InvalidParameter(_)
+            | LambdaError::InvalidParameterUntyped(_)
             | LambdaError::CodeStorageExceeded(_)
             | LambdaError::PolicyLengthExceeded(_)
             | LambdaError::Serialization(_)
             | LambdaError::InvalidRequestContent(_) => 400,
             LambdaError::AccessDenied(_) => 403,
-            LambdaError::NotFound(_) | LambdaError::UnknownOperation(_) => 404,
+            LambdaError::NotFound(_)
+            | LambdaError::UnknownOperation(_)
+            | LambdaError::CodeSigningConfigNotFound(_) => 404,
             LambdaError::Conflict(_) => 409,
             LambdaError::PreconditionFailed(_) => 412,
             LambdaError::TooLarge(_) => 413,
@@ -171,7 +183,10 @@ impl LambdaError {
             | LambdaError::AccessDenied(_)
             | LambdaError::Serialization(_)
             | LambdaError::UnknownOperation(_) => MessageKey::LowerOnly,
-            LambdaError::NotFound(_) | LambdaError::InvalidRuntime(_) => MessageKey::UpperTyped,
+            LambdaError::NotFound(_)
+            | LambdaError::InvalidRuntime(_)
+            | LambdaError::CodeSigningConfigNotFound(_) => MessageKey::UpperTyped,
+            LambdaError::InvalidParameterUntyped(_) => MessageKey::LowerOnly,
             LambdaError::Service(_) => MessageKey::ServiceUpper,
             _ => MessageKey::LowerTyped,
         }

@@ -49,9 +49,9 @@ pub fn put_concurrency(
             .ok_or_else(|| function_not_found(ctx, &r.name, Some("$LATEST")))?;
         let others = records::reserved_sum(db, &ctx.account, &ctx.region, Some(f.id))?;
         if limit - others - n < UNRESERVED_MIN {
-            return Err(invalid(format!(
+            return Err(ApiError::Lambda(LambdaError::InvalidParameterUntyped(format!(
                 "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{UNRESERVED_MIN}]."
-            )));
+            ))));
         }
         records::set_reserved_concurrency(db, f.id, Some(n))?;
         Ok::<_, ApiError>(())

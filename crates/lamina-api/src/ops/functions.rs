@@ -80,7 +80,7 @@ struct ConfigInput {
     description: Option<String>,
     timeout: Option<i64>,
     memory_size: Option<i64>,
-    vpc_config: Option<Value>,
+    vpc_config: Option<VpcInput>,
     environment: Option<EnvInput>,
     runtime: Option<String>,
     dead_letter_config: Option<TargetArnInput>,
@@ -92,7 +92,23 @@ struct ConfigInput {
     snap_start: Option<SnapStartInput>,
     logging_config: Option<LoggingInput>,
     image_config: Option<Value>,
-    file_system_configs: Option<Value>,
+    file_system_configs: Option<Vec<FileSystemInput>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct VpcInput {
+    subnet_ids: Option<Vec<String>>,
+    security_group_ids: Option<Vec<String>>,
+    ipv6_allowed_for_dual_stack: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[allow(dead_code)]
+struct FileSystemInput {
+    arn: String,
+    local_mount_path: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -130,6 +146,22 @@ struct UpdateCodeInput {
 
 /// Model-level checks of the shared configuration members (all violations at once).
 fn validate_config(c: &ConfigInput, v: &mut Violations) {
+    if let Some(vpc) = &c.vpc_config {
+        check_vpc_ids(
+            v,
+            vpc.subnet_ids.as_deref(),
+            "vpcConfig.subnetIds",
+            "subnet-",
+            16,
+        );
+        check_vpc_ids(
+            v,
+            vpc.security_group_ids.as_deref(),
+            "vpcConfig.securityGroupIds",
+            "sg-",
+            5,
+        );
+    }
     v::check_sizes(
         v,
         c.memory_size,
@@ -156,6 +188,33 @@ fn validate_config(c: &ConfigInput, v: &mut Violations) {
     }
 }
 
+/// VpcConfig id lists: count and `subnet-[0-9a-z]*` / `sg-[0-9a-zA-Z]*` patterns.
+fn check_vpc_ids(v: &mut Violations, ids: Option<&[String]>, path: &str, prefix: &str, max: usize) {
+    let Some(ids) = ids else { return };
+    let shown = format!("'[{}]'", ids.join(", "));
+    if ids.len() > max {
+        v.push(Violation {
+            value: shown,
+            path: path.into(),
+            constraint: format!("Member must have length less than or equal to {max}"),
+        });
+        return;
+    }
+    let ok = ids.iter().all(|id| {
+        id.len() <= 1024
+            && id
+                .strip_prefix(prefix)
+                .is_some_and(|r| r.bytes().all(|b| b.is_ascii_alphanumeric()))
+    });
+    if !ok {
+        v.push(Violation {
+            value: shown,
+            path: path.into(),
+            constraint: format!("Member must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 0, Member must satisfy regular expression pattern: {prefix}[0-9a-z]*]"),
+        });
+    }
+}
+
 /// Semantic checks that need no state; returns the validated environment map if one was given.
 fn check_config_semantics(
     c: &ConfigInput,
@@ -172,7 +231,7 @@ fn check_config_semantics(
     }
     if c.file_system_configs
         .as_ref()
-        .is_some_and(|f| f.as_array().is_some_and(|a| !a.is_empty()))
+        .is_some_and(|f| !f.is_empty())
     {
         return Err(invalid(
             "Lamina does not support FileSystemConfigs (Amazon EFS).",
@@ -274,12 +333,11 @@ fn apply_config(
         rec.runtime = Some(x.clone());
     }
     if let Some(vpc) = &c.vpc_config {
-        let list = |k: &str| vpc.get(k).cloned().unwrap_or_else(|| json!([]));
         rec.vpc_config = Some(json!({
-            "SubnetIds": list("SubnetIds"),
-            "SecurityGroupIds": list("SecurityGroupIds"),
+            "SubnetIds": vpc.subnet_ids.clone().unwrap_or_default(),
+            "SecurityGroupIds": vpc.security_group_ids.clone().unwrap_or_default(),
             "VpcId": "",
-            "Ipv6AllowedForDualStack": vpc.get("Ipv6AllowedForDualStack").cloned().unwrap_or(json!(false)),
+            "Ipv6AllowedForDualStack": vpc.ipv6_allowed_for_dual_stack.unwrap_or(false),
         }));
     }
     if let Some(d) = &c.dead_letter_config {
@@ -407,7 +465,7 @@ pub fn create(state: &Arc<AppState>, ctx: &Ctx, input: &Input) -> ApiResult<Repl
     let name = fref.name;
     let code_in = req.code.unwrap_or_default();
     if let Some(z) = &code_in.zip_file {
-        code::check_zipped_size(z.len() / 4 * 3)?;
+        code::check_zipped_size(code::decoded_len(z))?;
     }
     code::check_request_size(input.body.len(), "CreateFunction")?;
     let mut vs = Violations::default();
@@ -438,7 +496,7 @@ pub fn create(state: &Arc<AppState>, ctx: &Ctx, input: &Input) -> ApiResult<Repl
     let tags = req.tags.clone().unwrap_or_default();
     v::check_tags(&tags)?;
     if let Some(csc) = &req.code_signing_config_arn {
-        return Err(ApiError::Lambda(LambdaError::NotFound(format!(
+        return Err(ApiError::Lambda(LambdaError::CodeSigningConfigNotFound(format!(
             "The code signing configuration cannot be found. Check that the provided configuration is not deleted: {csc}."
         ))));
     }
@@ -662,7 +720,7 @@ pub fn update_code(
     latest_only(&r)?;
     let req: UpdateCodeInput = input.json()?;
     if let Some(z) = &req.code.zip_file {
-        code::check_zipped_size(z.len() / 4 * 3)?;
+        code::check_zipped_size(code::decoded_len(z))?;
     }
     code::check_request_size(input.body.len(), "UpdateFunctionCode")?;
     let mut vs = Violations::default();

@@ -130,7 +130,7 @@ pub fn publish(state: &Arc<AppState>, ctx: &Ctx, target: &str, input: &Input) ->
     let name = layer_name(ctx, target)?;
     let req: PublishInput = input.json()?;
     if let Some(z) = req.content.as_ref().and_then(|c| c.zip_file.as_ref()) {
-        code::check_zipped_size(z.len() / 4 * 3)?;
+        code::check_zipped_size(code::decoded_len(z))?;
     }
     code::check_request_size(input.body.len(), "PublishLayerVersion")?;
     let runtimes = req.compatible_runtimes.clone().unwrap_or_default();

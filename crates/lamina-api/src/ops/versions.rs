@@ -235,7 +235,7 @@ fn check_alias_targets(
     }
     if let Some(extra) = weights.keys().next() {
         if primary == "$LATEST" {
-            return Err(ApiError::Lambda(LambdaError::InvalidParameter(
+            return Err(ApiError::Lambda(LambdaError::InvalidParameterUntyped(
                 "$LATEST is not supported for an alias pointing to more than 1 version".into(),
             )));
         }
