@@ -70,6 +70,9 @@ impl Reply {
     }
 }
 
+/// Longest time a request body may take to arrive.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The axum application.
 pub fn app(state: Arc<AppState>) -> axum::Router {
     axum::Router::new().fallback(handle).with_state(state)
@@ -113,7 +116,16 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
     if declared.is_some_and(|n| n > limit as u64) {
         return respond(&request_id, Err(too_large()));
     }
-    let body = match axum::body::to_bytes(body, limit).await {
+    // A client that stops sending mid-body does not hold a connection forever.
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit)).await;
+    let read = match read {
+        Ok(r) => r,
+        Err(_) => {
+            let err = ApiError::Lambda(LambdaError::Serialization("Timed out reading the request body.".into()));
+            return respond(&request_id, Err(err));
+        }
+    };
+    let body = match read {
         Ok(b) => b,
         Err(e) => {
             // Over the limit, or the client stopped sending mid-body.
