@@ -90,6 +90,12 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
             Ok(Reply::json(200, Some(serde_json::json!({"status": "ok"})))),
         );
     }
+    if path == "/_lamina/metrics" {
+        // Numbers only (no names): environment counts and cold-start timings, for the benchmark harness.
+        let cold = state.engine.cold_starts();
+        let body = serde_json::json!({ "idle_environments": state.engine.idle_count(), "cold_starts": cold });
+        return respond(&request_id, Ok(Reply::json(200, Some(body))));
+    }
     if let Some(rest) = path.strip_prefix("/_lamina/code/") {
         return crate::code::serve(&state, rest, &raw_query).await;
     }
@@ -121,7 +127,9 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
     let read = match read {
         Ok(r) => r,
         Err(_) => {
-            let err = ApiError::Lambda(LambdaError::Serialization("Timed out reading the request body.".into()));
+            let err = ApiError::Lambda(LambdaError::Serialization(
+                "Timed out reading the request body.".into(),
+            ));
             return respond(&request_id, Err(err));
         }
     };

@@ -165,6 +165,18 @@ pub struct Engine {
     concurrency: Concurrency,
     scaling: ScalingRate,
     logs: logs::Registry,
+    cold_starts: Mutex<std::collections::VecDeque<ColdStart>>,
+}
+
+/// Where a cold start's time went, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ColdStart {
+    /// Code and layers extracted (cached after the first), runtime resolved.
+    pub materialise_us: u64,
+    /// cgroup created, Runtime API listening, process spawned.
+    pub start_us: u64,
+    /// Process start to the runtime's first `/next` (runtime and function init).
+    pub init_us: u64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -220,6 +232,7 @@ impl Engine {
             cgroups,
             pools: Mutex::new(HashMap::new()),
             logs: logs::Registry::default(),
+            cold_starts: Mutex::new(std::collections::VecDeque::new()),
         });
         let weak = Arc::downgrade(&engine);
         tokio::spawn(async move {
@@ -241,6 +254,23 @@ impl Engine {
     /// Where logs are stored.
     pub fn logs_dir(&self) -> PathBuf {
         self.cfg.data_dir.join("logs")
+    }
+
+    fn record_cold_start(&self, c: ColdStart) {
+        if let Ok(mut v) = self.cold_starts.lock() {
+            if v.len() >= 1000 {
+                v.pop_front();
+            }
+            v.push_back(c);
+        }
+    }
+
+    /// The most recent cold starts (up to 1,000), oldest first.
+    pub fn cold_starts(&self) -> Vec<ColdStart> {
+        self.cold_starts
+            .lock()
+            .map(|v| v.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Number of idle environments (all functions).
@@ -332,8 +362,8 @@ impl Engine {
                 self.scaling
                     .take(&spec.account, &spec.region, &spec.name)
                     .map_err(|t| EngineError::Throttled(t.reason()))?;
-                let env = match self.cold_start(&spec).await {
-                    Ok(env) => env,
+                let (env, mut timing) = match self.cold_start(&spec).await {
+                    Ok(x) => x,
                     Err(EngineError::InvalidEntrypoint(why)) => {
                         let msg = format!("RequestId: {} Error: {why}", req.request_id);
                         return Ok(InvokeResponse {
@@ -347,6 +377,8 @@ impl Engine {
                 let state = tokio::time::timeout(self.cfg.init_timeout, env.wait_init()).await;
                 // Init runs from process start (after code extraction and any client install) to the first /next.
                 let init_ms = env.created.elapsed().as_secs_f64() * 1000.0;
+                timing.init_us = (init_ms * 1000.0) as u64;
+                self.record_cold_start(timing);
                 match state {
                     Ok(InitState::Ready) => (env, Some(init_ms)),
                     other => return Ok(self.init_failed(&env, &req, other, init_ms)),
@@ -356,7 +388,11 @@ impl Engine {
         Ok(self.run_on(env, init, &req, k).await)
     }
 
-    async fn cold_start(&self, spec: &Arc<FunctionSpec>) -> Result<Arc<Env>, EngineError> {
+    async fn cold_start(
+        &self,
+        spec: &Arc<FunctionSpec>,
+    ) -> Result<(Arc<Env>, ColdStart), EngineError> {
+        let t0 = Instant::now();
         let id = uuid::Uuid::new_v4().simple().to_string();
         let stream_name = format!(
             "{}/[{}]{}",
@@ -384,6 +420,7 @@ impl Engine {
             tokio::task::block_in_place(|| prepare(cache, &cache_cfg, &spec, &stream_name))
         };
         let (process, extensions, runtime_note) = prep?;
+        let t_prepared = Instant::now();
         if let Some(note) = runtime_note {
             log.line(&note);
         }
@@ -424,6 +461,15 @@ impl Engine {
             cgroup,
         )
         .await
+        .map(|env| {
+            let t_started = Instant::now();
+            let timing = ColdStart {
+                materialise_us: t_prepared.duration_since(t0).as_micros() as u64,
+                start_us: t_started.duration_since(t_prepared).as_micros() as u64,
+                init_us: 0,
+            };
+            (env, timing)
+        })
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::NotFound => {
                 let shown = if program.ends_with("bootstrap") {
