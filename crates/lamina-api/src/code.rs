@@ -198,7 +198,6 @@ fn plain(status: StatusCode, msg: &'static str) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine as _;
 
     #[test]
     fn decoded_length_counts_padding() {
