@@ -605,7 +605,9 @@ impl Engine {
                     env::MAX_RESPONSE
                 )),
                 true,
-                true,
+                // The runtime was refused its response (413); clients such as awslambdaric exit on that, so the
+                // environment is reset rather than handed to the next event.
+                false,
                 Some("Function.ResponseSizeTooLarge".into()),
                 false,
             ),
