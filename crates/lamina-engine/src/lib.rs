@@ -366,10 +366,11 @@ impl Engine {
                     Ok(x) => x,
                     Err(EngineError::InvalidEntrypoint(why)) => {
                         let msg = format!("RequestId: {} Error: {why}", req.request_id);
+                        let log_result = self.failed_start_log(&req, "Runtime.InvalidEntrypoint");
                         return Ok(InvokeResponse {
                             body: platform_error("Runtime.InvalidEntrypoint", &msg),
                             function_error: true,
-                            log_result: None,
+                            log_result,
                         });
                     }
                     Err(e) => return Err(e),
@@ -490,6 +491,39 @@ impl Engine {
             )),
             _ => EngineError::Internal(format!("cannot start the runtime: {e}")),
         })
+    }
+
+    /// Log START/END/REPORT for an invocation whose environment never started; the tail if asked.
+    fn failed_start_log(&self, req: &InvokeRequest, error_type: &str) -> Option<String> {
+        let spec = &req.spec;
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let stream = format!(
+            "{}/[{}]{}",
+            chrono::Utc::now().format("%Y/%m/%d"),
+            spec.version,
+            id
+        );
+        let log = logs::LogStream::open(
+            &self.logs_dir(),
+            &spec.account,
+            &spec.region,
+            &spec.log_group,
+            &stream,
+        )
+        .ok()?;
+        if req.tail {
+            log.start_tail();
+        }
+        let rid = &req.request_id;
+        log.line(&format!("START RequestId: {rid} Version: {}", spec.version));
+        log.line(&format!("END RequestId: {rid}"));
+        log.line(&format!(
+            "REPORT RequestId: {rid}\tDuration: 0.00 ms\tBilled Duration: 0 ms\tMemory Size: {} MB\tMax Memory Used: 0 MB\tStatus: error\tError Type: {error_type}",
+            spec.memory_mb
+        ));
+        log.flush();
+        req.tail
+            .then(|| base64::engine::general_purpose::STANDARD.encode(log.take_tail()))
     }
 
     fn init_failed(
@@ -656,7 +690,8 @@ impl Engine {
                 err_type.as_deref().unwrap_or("Runtime.Unknown")
             ));
         }
-        log.line(report.trim_end_matches('\t').trim_end());
+        // Fields end with a tab, as AWS prints them; a failure status closes the line without one.
+        log.line(&report);
         let log_result = req
             .tail
             .then(|| base64::engine::general_purpose::STANDARD.encode(log.take_tail()));

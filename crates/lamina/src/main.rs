@@ -148,12 +148,18 @@ fn parse_interpreter(s: &str) -> Result<(String, PathBuf), String> {
     Ok((k.to_string(), PathBuf::from(v)))
 }
 
+/// Runtime clients live in `LAMINA_RUNTIME_CACHE` when set (shared by several data directories, e.g. in
+/// tests), else in `DATA_DIR/runtimes`.
 fn runtime_config(
     data_dir: &Path,
     interpreters: &[(String, PathBuf)],
 ) -> lamina_engine::runtimes::RuntimeConfig {
+    let cache_dir = std::env::var_os("LAMINA_RUNTIME_CACHE")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir.join("runtimes"));
     lamina_engine::runtimes::RuntimeConfig {
-        cache_dir: data_dir.join("runtimes"),
+        cache_dir,
         interpreters: interpreters.iter().cloned().collect(),
     }
 }
