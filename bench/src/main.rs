@@ -161,8 +161,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // Server 1: the small fleet and the scenarios on it.
     let server = Bench::start(&args, "server 1").await?;
     let machine = machine::Machine::probe(server.server.dir(), &args.lamina);
-    let floor = server.floor(&scale, "server 1, start").await?;
-    floors.extend(floor.iter().cloned());
+    let mut floor = server.floor(&scale, "server 1, start").await?;
     server.fleet(&small_package, 0, scale.small_fleet).await?;
     let rows = server
         .rows(scenarios(
@@ -173,6 +172,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             None,
         ))
         .await?;
+    floor.extend(server.floor(&scale, "server 1, end").await?);
+    floors.extend(floor.iter().cloned());
     let at_small = Section {
         title: format!("Lambda API with {small} functions"),
         context: format!("{small} functions"),
@@ -184,8 +185,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // Server 2: memory while the large fleet is created with nothing else going on, then the
     // scenarios on the large fleet, the 40 MiB uploads last.
     let server = Bench::start(&args, "server 2").await?;
-    let floor = server.floor(&scale, "server 2, start").await?;
-    floors.extend(floor.iter().cloned());
+    let mut floor = server.floor(&scale, "server 2, start").await?;
     let mut fleet = vec![FleetStep {
         label: "Server 2 after its floor".into(),
         functions: 0,
@@ -209,19 +209,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         ))
         .await?;
     let memory_end = server.server.memory()?;
-    let mut end = server
-        .rows(vec![scenario(
-            "health",
-            Op::Health,
-            1,
-            (scale.cheap / 5, scale.cheap * 2),
-            None,
-        )])
-        .await?;
-    for r in &mut end {
-        r.name = "server 2, end of run".into();
-    }
-    floors.extend(end);
+    floor.extend(server.floor(&scale, "server 2, end").await?);
+    floors.extend(floor.iter().cloned());
     let at_large = Section {
         title: format!("Lambda API with {large} functions"),
         context: format!("{large} functions"),

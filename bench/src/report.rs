@@ -75,17 +75,20 @@ pub struct Section {
     pub title: String,
     /// What the rows share, for the targets table ("1,000 functions").
     pub context: String,
-    /// The floor measured on the same server before these rows, by concurrency.
+    /// The floors measured on the same server, before and after these rows.
     pub floor: Vec<Row>,
     pub rows: Vec<Row>,
 }
 
 impl Section {
+    /// The better (lower-p50) of the server's floors at `concurrency`: a transient slowdown while
+    /// one floor was measured must not flatter the ratios.
     fn floor(&self, concurrency: usize) -> Option<&Summary> {
         self.floor
             .iter()
-            .find(|r| r.concurrency == concurrency)
+            .filter(|r| r.concurrency == concurrency)
             .map(|r| &r.summary)
+            .min_by_key(|s| s.p50)
     }
 }
 
@@ -276,9 +279,10 @@ impl Report {
             o,
             "## Floor: `GET /_lamina/health` on the same server\n\n\
              No signature, no store access: what any request costs on this machine, client and loopback\n\
-             included. Each server is measured when it starts; the ratios in a section divide by the floor\n\
-             of its own server at the same concurrency. The end-of-run row shows how much the machine\n\
-             drifted meanwhile.\n"
+             included. Each server's floor is measured when it starts and again when its scenarios are\n\
+             done; the ratios in a section divide by the better (lower-p50) of its own server's two floors\n\
+             at the same concurrency, so a slow moment during one floor measurement does not flatter them.\n\
+             The gap between the two shows how much the machine drifted meanwhile.\n"
         );
         let _ = writeln!(
             o,
@@ -344,10 +348,11 @@ impl Report {
         let _ = writeln!(
             o,
             "## Creating functions, and server memory\n\n\
-             Server 2, fresh, creating its fleet with CreateFunction and a small package (one handler file,\n\
-             stored), 8 at a time, with no other requests in between. RSS is `VmRSS` of the server process after the step, split into anonymous memory (heap,\n\
-             stacks) and file-backed pages (the binary, SQLite's WAL index); peak is `VmHWM`. Wall time is the\n\
-             client's clock for the whole step, building and signing the requests included.\n"
+             Server 2, fresh, creating its fleet with CreateFunction and a small package (one handler\n\
+             file, stored), 8 at a time, with no other requests in between. RSS is `VmRSS` of the server\n\
+             process after the step, split into anonymous memory (heap, stacks) and file-backed pages (the\n\
+             binary, SQLite's WAL index); peak is `VmHWM`. Wall time is the client's clock for the whole\n\
+             step, building and signing the requests included.\n"
         );
         let _ = writeln!(
             o,
