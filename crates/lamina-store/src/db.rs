@@ -95,6 +95,27 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (layer_id, version)
     );
     "#,
+    // 2: running per-account/region totals, so account settings and the code-storage check do not scan
+    // every version (kept by `records` in the same transactions as the rows they count).
+    r#"
+    CREATE TABLE usage (
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        code_size INTEGER NOT NULL DEFAULT 0,
+        functions INTEGER NOT NULL DEFAULT 0,
+        reserved INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (account, region)
+    );
+    INSERT INTO usage (account, region, code_size, functions, reserved)
+        SELECT account, region, 0, COUNT(*), COALESCE(SUM(reserved_concurrency), 0) FROM functions GROUP BY account, region;
+    INSERT INTO usage (account, region) SELECT DISTINCT account, region FROM layers WHERE true
+        ON CONFLICT (account, region) DO NOTHING;
+    UPDATE usage SET code_size =
+        (SELECT COALESCE(SUM(v.code_size), 0) FROM versions v JOIN functions f ON f.id = v.function_id
+            WHERE f.account = usage.account AND f.region = usage.region)
+      + (SELECT COALESCE(SUM(v.code_size), 0) FROM layer_versions v JOIN layers l ON l.id = v.layer_id
+            WHERE l.account = usage.account AND l.region = usage.region);
+    "#,
 ];
 
 /// The database handle operations receive: a transaction on the one connection.

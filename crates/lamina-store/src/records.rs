@@ -201,6 +201,31 @@ pub fn find_function(
     row.map(to_function).transpose()
 }
 
+/// Adjust an account/region's running totals.
+fn usage_add(
+    db: &Db<'_>,
+    account: &str,
+    region: &str,
+    code: i64,
+    functions: i64,
+    reserved: i64,
+) -> Result<(), StoreError> {
+    db.prepare_cached(
+        "INSERT INTO usage (account, region, code_size, functions, reserved) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (account, region) DO UPDATE SET code_size = code_size + excluded.code_size,
+             functions = functions + excluded.functions, reserved = reserved + excluded.reserved",
+    )?
+    .execute(params![account, region, code, functions, reserved])?;
+    Ok(())
+}
+
+/// The account and region a function belongs to.
+fn function_scope(db: &Db<'_>, function_id: i64) -> Result<(String, String), StoreError> {
+    Ok(db
+        .prepare_cached("SELECT account, region FROM functions WHERE id = ?1")?
+        .query_row([function_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
 /// Insert a new function row; the caller has checked it does not exist.
 pub fn insert_function(
     db: &Db<'_>,
@@ -213,13 +238,21 @@ pub fn insert_function(
         "INSERT INTO functions (account, region, name, tags) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![account, region, name, serde_json::to_string(tags)?])?;
-    Ok(db.last_insert_rowid())
+    let id = db.last_insert_rowid();
+    usage_add(db, account, region, 0, 1, 0)?;
+    Ok(id)
 }
 
 /// Delete a function and (by cascade) its versions, aliases and policies.
 pub fn delete_function(db: &Db<'_>, id: i64) -> Result<(), StoreError> {
+    let (account, region, reserved, code): (String, String, Option<i64>, i64) = db.query_row(
+        "SELECT account, region, reserved_concurrency, (SELECT COALESCE(SUM(code_size), 0) FROM versions WHERE function_id = ?1)
+         FROM functions WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     db.execute("DELETE FROM functions WHERE id = ?1", [id])?;
-    Ok(())
+    usage_add(db, &account, &region, -code, -1, -reserved.unwrap_or(0))
 }
 
 /// Functions of an account/region ordered by name, after `after`, at most `limit`.
@@ -255,11 +288,23 @@ pub fn set_reserved_concurrency(
     id: i64,
     value: Option<i64>,
 ) -> Result<(), StoreError> {
+    let (account, region, old): (String, String, Option<i64>) = db.query_row(
+        "SELECT account, region, reserved_concurrency FROM functions WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     db.execute(
         "UPDATE functions SET reserved_concurrency = ?2 WHERE id = ?1",
         params![id, value],
     )?;
-    Ok(())
+    usage_add(
+        db,
+        &account,
+        &region,
+        0,
+        0,
+        value.unwrap_or(0) - old.unwrap_or(0),
+    )
 }
 
 /// Sum of reserved concurrency in an account/region, leaving out one function.
@@ -269,11 +314,22 @@ pub fn reserved_sum(
     region: &str,
     except: Option<i64>,
 ) -> Result<i64, StoreError> {
-    Ok(db.query_row(
-        "SELECT COALESCE(SUM(reserved_concurrency), 0) FROM functions WHERE account = ?1 AND region = ?2 AND id != ?3",
-        params![account, region, except.unwrap_or(-1)],
-        |r| r.get(0),
-    )?)
+    let total: i64 = db
+        .prepare_cached("SELECT reserved FROM usage WHERE account = ?1 AND region = ?2")?
+        .query_row(params![account, region], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let own: i64 = match except {
+        Some(id) => db
+            .prepare_cached(
+                "SELECT COALESCE(reserved_concurrency, 0) FROM functions WHERE id = ?1",
+            )?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0),
+        None => 0,
+    };
+    Ok(total - own)
 }
 
 /// Take the next version number of a function.
@@ -310,17 +366,38 @@ pub fn put_version(
     version: i64,
     rec: &VersionRecord,
 ) -> Result<(), StoreError> {
+    let old: i64 = db
+        .prepare_cached("SELECT code_size FROM versions WHERE function_id = ?1 AND version = ?2")?
+        .query_row(params![function_id, version], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
     db.prepare_cached("INSERT OR REPLACE INTO versions (function_id, version, code_size, record) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![function_id, version, rec.code_size as i64, serde_json::to_string(rec)?])?;
+    let delta = rec.code_size as i64 - old;
+    if delta != 0 {
+        let (account, region) = function_scope(db, function_id)?;
+        usage_add(db, &account, &region, delta, 0, 0)?;
+    }
     Ok(())
 }
 
 /// Delete one published version.
 pub fn delete_version(db: &Db<'_>, function_id: i64, version: i64) -> Result<(), StoreError> {
+    let old: Option<i64> = db
+        .query_row(
+            "SELECT code_size FROM versions WHERE function_id = ?1 AND version = ?2",
+            params![function_id, version],
+            |r| r.get(0),
+        )
+        .optional()?;
     db.execute(
         "DELETE FROM versions WHERE function_id = ?1 AND version = ?2",
         params![function_id, version],
     )?;
+    if let Some(size) = old {
+        let (account, region) = function_scope(db, function_id)?;
+        usage_add(db, &account, &region, -size, 0, 0)?;
+    }
     Ok(())
 }
 
@@ -500,7 +577,16 @@ pub fn put_layer_version(
             serde_json::to_string(rec)?
         ],
     )?;
-    Ok(())
+    let (account, region) = layer_scope(db, layer_id)?;
+    usage_add(db, &account, &region, rec.code_size as i64, 0, 0)
+}
+
+fn layer_scope(db: &Db<'_>, layer_id: i64) -> Result<(String, String), StoreError> {
+    Ok(db.query_row(
+        "SELECT account, region FROM layers WHERE id = ?1",
+        [layer_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
 }
 
 /// One layer version.
@@ -521,10 +607,21 @@ pub fn get_layer_version(
 
 /// Delete one layer version (the number is never reused).
 pub fn delete_layer_version(db: &Db<'_>, layer_id: i64, version: i64) -> Result<(), StoreError> {
+    let old: Option<i64> = db
+        .query_row(
+            "SELECT code_size FROM layer_versions WHERE layer_id = ?1 AND version = ?2",
+            params![layer_id, version],
+            |r| r.get(0),
+        )
+        .optional()?;
     db.execute(
         "DELETE FROM layer_versions WHERE layer_id = ?1 AND version = ?2",
         params![layer_id, version],
     )?;
+    if let Some(size) = old {
+        let (account, region) = layer_scope(db, layer_id)?;
+        usage_add(db, &account, &region, -size, 0, 0)?;
+    }
     Ok(())
 }
 
@@ -551,24 +648,16 @@ pub fn list_layers(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Code storage used by an account/region (every stored version's zip plus every layer version's zip).
+/// Code storage used by an account/region (every stored version's zip plus every layer version's zip) and
+/// its function count, from the running totals.
 pub fn total_code_size(db: &Db<'_>, account: &str, region: &str) -> Result<(i64, i64), StoreError> {
-    let fn_size: i64 = db.query_row(
-        "SELECT COALESCE(SUM(v.code_size), 0) FROM versions v JOIN functions f ON f.id = v.function_id WHERE f.account = ?1 AND f.region = ?2",
-        params![account, region],
-        |r| r.get(0),
-    )?;
-    let layer_size: i64 = db.query_row(
-        "SELECT COALESCE(SUM(v.code_size), 0) FROM layer_versions v JOIN layers l ON l.id = v.layer_id WHERE l.account = ?1 AND l.region = ?2",
-        params![account, region],
-        |r| r.get(0),
-    )?;
-    let count: i64 = db.query_row(
-        "SELECT COUNT(*) FROM functions WHERE account = ?1 AND region = ?2",
-        params![account, region],
-        |r| r.get(0),
-    )?;
-    Ok((fn_size + layer_size, count))
+    Ok(db
+        .prepare_cached(
+            "SELECT code_size, functions FROM usage WHERE account = ?1 AND region = ?2",
+        )?
+        .query_row(params![account, region], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((0, 0)))
 }
 
 /// Store an access key.
@@ -610,4 +699,104 @@ pub fn get_access_key(
 /// Number of stored access keys.
 pub fn count_access_keys(db: &Db<'_>) -> Result<i64, StoreError> {
     Ok(db.query_row("SELECT COUNT(*) FROM access_keys", [], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Store;
+    use crate::keyring::MasterKeySource;
+
+    fn record(size: u64) -> VersionRecord {
+        VersionRecord {
+            version: "$LATEST".into(),
+            description: String::new(),
+            role: "r".into(),
+            runtime: None,
+            handler: None,
+            timeout: 3,
+            memory_size: 128,
+            ephemeral_storage: 512,
+            code_sha256: String::new(),
+            code_size: size,
+            unzipped_size: 0,
+            code_blob: String::new(),
+            environment: None,
+            kms_key_arn: None,
+            dead_letter_target: None,
+            tracing_mode: "PassThrough".into(),
+            layers: Vec::new(),
+            architectures: Vec::new(),
+            log_format: "Text".into(),
+            log_group: String::new(),
+            application_log_level: None,
+            system_log_level: None,
+            vpc_config: None,
+            snap_start_apply_on: "None".into(),
+            last_modified: String::new(),
+            revision_id: String::new(),
+            state: "Active".into(),
+            last_update_status: None,
+        }
+    }
+
+    /// The running totals always equal a full recount.
+    #[test]
+    fn usage_totals_track_every_change() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|source| StoreError::DataDir {
+            path: "tmp".into(),
+            source,
+        })?;
+        let s = Store::open(dir.path(), MasterKeySource::DataDir)?;
+        let recount = |db: &Db<'_>| -> Result<(i64, i64, i64), StoreError> {
+            let code: i64 =
+                db.query_row("SELECT COALESCE(SUM(code_size),0) FROM versions", [], |r| {
+                    r.get(0)
+                })?;
+            let layers: i64 = db.query_row(
+                "SELECT COALESCE(SUM(code_size),0) FROM layer_versions",
+                [],
+                |r| r.get(0),
+            )?;
+            let n: i64 = db.query_row("SELECT COUNT(*) FROM functions", [], |r| r.get(0))?;
+            Ok((code + layers, n, reserved_sum(db, "a", "r", None)?))
+        };
+        s.tx(|db| {
+            let f = insert_function(db, "a", "r", "f", &BTreeMap::new())?;
+            let g = insert_function(db, "a", "r", "g", &BTreeMap::new())?;
+            put_version(db, f, LATEST, &record(100))?;
+            put_version(db, f, LATEST, &record(70))?;
+            put_version(db, f, 1, &record(70))?;
+            put_version(db, g, LATEST, &record(5))?;
+            set_reserved_concurrency(db, g, Some(7))?;
+            set_reserved_concurrency(db, f, Some(3))?;
+            set_reserved_concurrency(db, f, None)?;
+            let (layer, v) = take_layer_version(db, "a", "r", "l")?;
+            let lv = LayerVersionRecord {
+                version: v,
+                description: String::new(),
+                created_date: String::new(),
+                compatible_runtimes: Vec::new(),
+                compatible_architectures: Vec::new(),
+                license_info: None,
+                code_sha256: String::new(),
+                code_size: 11,
+                unzipped_size: 0,
+                blob: String::new(),
+            };
+            put_layer_version(db, layer, &lv)?;
+            let (code, n) = total_code_size(db, "a", "r")?;
+            assert_eq!((code, n, reserved_sum(db, "a", "r", None)?), recount(db)?);
+            assert_eq!((code, n), (70 + 70 + 5 + 11, 2));
+            assert_eq!(reserved_sum(db, "a", "r", Some(g))?, 0);
+            delete_version(db, f, 1)?;
+            delete_layer_version(db, layer, v)?;
+            delete_function(db, g)?;
+            let (code, n) = total_code_size(db, "a", "r")?;
+            assert_eq!((code, n, reserved_sum(db, "a", "r", None)?), recount(db)?);
+            assert_eq!((code, n), (70, 1));
+            assert_eq!(total_code_size(db, "other", "r")?, (0, 0));
+            Ok::<_, StoreError>(())
+        })
+    }
 }
