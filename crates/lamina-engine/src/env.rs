@@ -173,10 +173,11 @@ impl Env {
         }
         let extension_pids: Vec<i32> = ext_children
             .iter()
-            .filter_map(|c| c.id())
+            .filter_map(|c| c.child.id())
             .map(|p| p as i32)
             .collect();
-        let mut child = lamina_sandbox::spawn(&process, cgroup.as_ref())?;
+        let lamina_sandbox::Spawned { mut child, output } =
+            lamina_sandbox::spawn(&process, cgroup.as_ref())?;
         let pid = child.id().map_or(0, |p| p as i32);
         let (init_tx, _) = watch::channel(InitState::Running);
         let env = Arc::new(Env {
@@ -197,40 +198,22 @@ impl Env {
             function: spec.function,
         });
         let mut handles = Vec::new();
-        for mut c in ext_children {
-            for out in [
-                c.stdout
-                    .take()
-                    .map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-                c.stderr
-                    .take()
-                    .map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                handles.push(
-                    tokio::spawn(pump_lines(BufReader::new(out), Arc::clone(&env.log)))
-                        .abort_handle(),
-                );
-            }
+        for c in ext_children {
+            let lamina_sandbox::Spawned { mut child, output } = c;
+            handles.push(
+                tokio::spawn(pump_lines(BufReader::new(output), Arc::clone(&env.log)))
+                    .abort_handle(),
+            );
             handles.push(
                 tokio::spawn(async move {
-                    let _ = c.wait().await;
+                    let _ = child.wait().await;
                 })
                 .abort_handle(),
             );
         }
-        if let Some(out) = child.stdout.take() {
-            handles.push(
-                tokio::spawn(pump_lines(BufReader::new(out), Arc::clone(&env.log))).abort_handle(),
-            );
-        }
-        if let Some(err) = child.stderr.take() {
-            handles.push(
-                tokio::spawn(pump_lines(BufReader::new(err), Arc::clone(&env.log))).abort_handle(),
-            );
-        }
+        handles.push(
+            tokio::spawn(pump_lines(BufReader::new(output), Arc::clone(&env.log))).abort_handle(),
+        );
         let weak = Arc::downgrade(&env);
         handles.push(
             tokio::spawn(async move {

@@ -416,13 +416,15 @@ mod tests {
             )
             .expect("create");
         // A bounded hog: tries to hold 256 MiB in a shell variable; the 32 MiB limit must kill it first.
-        let child = spawn(
+        let mut sp = spawn(
             &sh("x=$(head -c 268435456 /dev/zero | tr '\\0' a); echo survived"),
             Some(&g),
         )
         .expect("spawn");
-        let out = child.wait_with_output().await.expect("wait");
-        assert!(!String::from_utf8_lossy(&out.stdout).contains("survived"));
+        let mut out = String::new();
+        let _ = tokio::io::AsyncReadExt::read_to_string(&mut sp.output, &mut out).await;
+        let _ = sp.child.wait().await;
+        assert!(!out.contains("survived"));
         assert!(g.oom_kills() >= 1, "the kernel should report an OOM kill");
         let peak = g.peak_memory().unwrap_or(0);
         assert!(
@@ -453,7 +455,7 @@ mod tests {
             "i=0; while [ $i -lt 2000 ]; do echo $i >> {}; i=$((i+1)); sleep 0.01; done",
             file.display()
         );
-        let mut child = spawn(&sh(&script), Some(&g)).expect("spawn");
+        let mut child = spawn(&sh(&script), Some(&g)).expect("spawn").child;
         let lines = |f: &Path| {
             fs::read_to_string(f)
                 .map(|t| t.lines().count())

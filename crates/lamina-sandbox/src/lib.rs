@@ -7,4 +7,4 @@ pub mod cgroup;
 pub mod process;
 
 pub use cgroup::{Cgroup, CgroupError, Hierarchy, Limits};
-pub use process::{spawn, SpawnSpec};
+pub use process::{spawn, SpawnSpec, Spawned};

@@ -20,8 +20,21 @@ pub struct SpawnSpec {
     pub cwd: PathBuf,
 }
 
-/// Start `spec` with stdin closed and stdout/stderr piped, in a new process group, inside `cgroup` if given.
-pub fn spawn(spec: &SpawnSpec, cgroup: Option<&Cgroup>) -> std::io::Result<tokio::process::Child> {
+/// A started process and the read end of the one pipe its stdout and stderr share (so lines keep the order
+/// in which the process wrote them).
+#[derive(Debug)]
+pub struct Spawned {
+    /// The process.
+    pub child: tokio::process::Child,
+    /// stdout and stderr, merged.
+    pub output: tokio::net::unix::pipe::Receiver,
+}
+
+/// Start `spec` with stdin closed and stdout/stderr on one pipe, in a new process group, inside `cgroup` if
+/// given.
+pub fn spawn(spec: &SpawnSpec, cgroup: Option<&Cgroup>) -> std::io::Result<Spawned> {
+    let (reader, writer) = std::io::pipe()?;
+    let writer2 = writer.try_clone()?;
     let procs: Vec<OwnedFd> = match cgroup {
         Some(g) => g.procs_files().map_err(std::io::Error::other)?,
         None => Vec::new(),
@@ -33,8 +46,8 @@ pub fn spawn(spec: &SpawnSpec, cgroup: Option<&Cgroup>) -> std::io::Result<tokio
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&spec.cwd)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::from(writer2))
         .process_group(0)
         .kill_on_drop(true);
     // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe calls are
@@ -52,7 +65,13 @@ pub fn spawn(spec: &SpawnSpec, cgroup: Option<&Cgroup>) -> std::io::Result<tokio
     }
     let child = cmd.spawn();
     drop(procs);
-    child
+    // The parent's copies of the write end go with `cmd`, so the reader sees EOF when the process exits.
+    drop(cmd);
+    let output = tokio::net::unix::pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
+    Ok(Spawned {
+        child: child?,
+        output,
+    })
 }
 
 /// Send `sig` to one process.
@@ -93,10 +112,11 @@ mod tests {
             ],
             cwd: std::env::temp_dir(),
         };
-        let child = spawn(&spec, None)?;
-        let pid = child.id().unwrap_or(0) as i32;
-        let out = child.wait_with_output().await?;
-        let text = String::from_utf8_lossy(&out.stdout);
+        let mut sp = spawn(&spec, None)?;
+        let pid = sp.child.id().unwrap_or(0) as i32;
+        let mut text = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut sp.output, &mut text).await?;
+        sp.child.wait().await?;
         let mut lines = text.lines();
         assert_eq!(lines.next(), Some("yes:"));
         assert_eq!(lines.next().map(str::trim), Some(pid.to_string().as_str()));
