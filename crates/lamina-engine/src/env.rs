@@ -96,6 +96,8 @@ struct Inner {
     slot: Option<Invocation>,
     /// The cgroup is frozen (or the process group stopped).
     frozen: bool,
+    /// The runtime is waiting in `/next`.
+    runtime_parked: bool,
 }
 
 /// Everything needed to start one environment.
@@ -347,34 +349,27 @@ impl Env {
     async fn take_next(&self) -> Option<Invocation> {
         loop {
             let notified = self.next_ready.notified();
-            let freeze_now = {
+            {
                 let mut inner = self.inner.lock().ok()?;
                 if inner.dead {
                     return None;
                 }
                 if let Some(inv) = inner.slot.take() {
+                    inner.runtime_parked = false;
                     return Some(inv);
                 }
-                match self.freeze_after {
-                    Some(d) if d.is_zero() && !inner.frozen => {
-                        self.set_frozen(true);
-                        inner.frozen = true;
-                        false
-                    }
-                    Some(_) => !inner.frozen,
-                    None => false,
+                inner.runtime_parked = true;
+                if self.freeze_after.is_some_and(|d| d.is_zero()) {
+                    self.try_freeze(&mut inner);
                 }
-            };
+            }
             match self.freeze_after {
-                Some(grace) if freeze_now && !grace.is_zero() => {
+                Some(grace) if !grace.is_zero() => {
                     tokio::pin!(notified);
                     // Busy environments are never frozen; one idle past the grace period is.
                     if tokio::time::timeout(grace, &mut notified).await.is_err() {
                         if let Ok(mut inner) = self.inner.lock() {
-                            if inner.slot.is_none() && !inner.dead && !inner.frozen {
-                                self.set_frozen(true);
-                                inner.frozen = true;
-                            }
+                            self.try_freeze(&mut inner);
                         }
                         notified.await;
                     }
@@ -382,6 +377,24 @@ impl Env {
                 _ => notified.await,
             }
         }
+    }
+
+    /// Freeze if the environment is truly idle: init done, the runtime parked in `/next`, every extension
+    /// parked in `event/next`, no event waiting. Callers hold `inner`.
+    fn try_freeze(&self, inner: &mut Inner) {
+        if inner.frozen
+            || inner.dead
+            || inner.slot.is_some()
+            || !inner.runtime_parked
+            || self.freeze_after.is_none()
+        {
+            return;
+        }
+        if *self.init_tx.borrow() != InitState::Ready || !self.extensions.all_waiting() {
+            return;
+        }
+        self.set_frozen(true);
+        inner.frozen = true;
     }
 
     /// Peak memory of the environment in MB (cgroup peak, else the process's high-water mark).
@@ -663,10 +676,17 @@ async fn handle(
             };
             env.extensions.parked(&ext);
             env.check_ready();
+            env.extensions.set_waiting(true);
+            if env.freeze_after.is_some_and(|d| d.is_zero()) {
+                if let Ok(mut inner) = env.inner.lock() {
+                    env.try_freeze(&mut inner);
+                }
+            }
             let event = {
                 let mut rx = ext.rx.lock().await;
                 rx.recv().await
             };
+            env.extensions.set_waiting(false);
             let Some(event) = event else { return false };
             let eid = uuid::Uuid::new_v4().to_string();
             http1::write_response(

@@ -36,6 +36,7 @@ pub struct Refusal {
 #[derive(Debug, Default)]
 pub struct Registry {
     list: Mutex<Vec<Arc<Extension>>>,
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 impl Registry {
@@ -103,6 +104,23 @@ impl Registry {
     pub fn parked(&self, ext: &Extension) {
         ext.parked_once
             .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// An extension entered (`true`) or left (`false`) its `event/next` wait.
+    pub fn set_waiting(&self, waiting: bool) {
+        if waiting {
+            self.waiting
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        } else {
+            self.waiting
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        }
+    }
+
+    /// True when every registered extension is waiting in `event/next` (the invoke phase is over for them).
+    pub fn all_waiting(&self) -> bool {
+        let n = self.list.lock().map(|l| l.len()).unwrap_or(0);
+        self.waiting.load(std::sync::atomic::Ordering::Acquire) >= n
     }
 
     /// True when every registered extension has called `event/next` at least once.
