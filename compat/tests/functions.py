@@ -80,11 +80,12 @@ def handler(event, context):
 
 
 def python_zip() -> bytes:
-    """testdata/functions/python (app.py, bad_init.py) plus probe.py."""
+    """testdata/functions/python (app.py, bad_init.py, sdk_app.py) plus probe.py."""
     src = TESTDATA / "python"
     return zip_files({
         "app.py": ((src / "app.py").read_bytes(), 0o644),
         "bad_init.py": ((src / "bad_init.py").read_bytes(), 0o644),
+        "sdk_app.py": ((src / "sdk_app.py").read_bytes(), 0o644),
         "probe.py": (PROBE_PY, 0o644),
     })
 

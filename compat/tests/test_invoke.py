@@ -1106,3 +1106,15 @@ def test_memory_limit_follows_memory_size(lam):
     m = report_re(request_id(resp), memory=256, init=None).search(tolerate_last_tab(tail(resp)))
     assert m, report_line(tail(resp))
     assert 160 <= int(m["used"]) <= 256, f"Max Memory Used {m['used']} MB after holding 160 MB"
+
+
+def test_python_functions_import_the_sdk_the_runtime_ships(lam):
+    """AWS's Python runtimes include boto3; a function that imports it (and builds its client at init,
+    outside the handler, as the best practices say) runs unmodified, and init runs once."""
+    name = create(lam, "python", "sdk_app.handler", prefix="sdk", memory=256, timeout=15)
+    resp, body = invoke(lam, name, {})
+    assert "FunctionError" not in resp, body[:500]
+    first = json.loads(body)
+    assert first["client"] == "Lambda" and first["boto3"].startswith("1.")
+    _, body = invoke(lam, name, {})
+    assert json.loads(body)["inits"] == 1

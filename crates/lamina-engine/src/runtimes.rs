@@ -45,6 +45,9 @@ const PYTHON_REQUIREMENTS: &[&str] = &[
     "awslambdaric==4.2.2",
     "simplejson==4.3.0",
     "snapshot-restore-py==1.0.0",
+    // AWS's Python runtimes ship the AWS SDK; functions written for them import boto3 without bundling it.
+    "boto3==1.44.8",
+    "botocore==1.44.8",
 ];
 
 /// The official Node.js runtime interface client (built from source by its install scripts).
@@ -741,6 +744,18 @@ struct Stamp {
     interpreter: PathBuf,
     interpreter_version: String,
     installed_at: u64,
+    /// Everything installed with the client (a changed list means reinstall).
+    #[serde(default)]
+    bundle: Vec<String>,
+}
+
+/// What is installed beside each family's client.
+fn bundle(family: Family) -> Vec<String> {
+    match family {
+        Family::Python => PYTHON_REQUIREMENTS.iter().map(|s| s.to_string()).collect(),
+        Family::Node => vec![format!("{NODE_CLIENT}@{NODE_CLIENT_VERSION}")],
+        _ => Vec::new(),
+    }
 }
 
 fn client_pin(family: Family) -> (&'static str, &'static str) {
@@ -773,7 +788,7 @@ fn check_stamp(def: &RuntimeDef, dir: &Path, interp: &Interpreter) -> Result<(),
     let Some(stamp) = read_stamp(dir) else {
         return Err(format!("{client} is not installed; {install_cmd}"));
     };
-    if stamp.client != client || stamp.client_version != version {
+    if stamp.client != client || stamp.client_version != version || stamp.bundle != bundle(def.family) {
         return Err(format!(
             "{} {} is installed but Lamina uses {client} {version}; {install_cmd}",
             stamp.client, stamp.client_version
@@ -1047,6 +1062,7 @@ fn install_with(
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0),
+        bundle: bundle(def.family),
     };
     write_stamp(&dir, &stamp).map_err(io_err(format!("writing the stamp in {}", dir.display())))?;
     tracing::info!(
@@ -1554,6 +1570,7 @@ mod tests {
                 interpreter: interpreter.to_path_buf(),
                 interpreter_version: "x".into(),
                 installed_at: 0,
+                bundle: bundle(def.family),
             },
         )
         .expect("stamp");
