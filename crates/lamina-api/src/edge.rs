@@ -194,6 +194,41 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request<Body>) -> Respo
     respond(&request_id, result)
 }
 
+/// Verify the request's SigV4 signature against `keys`; the caller's account, region and principal.
+fn authenticate(
+    keys: &dyn lamina_auth::KeyResolver,
+    parts: &http::request::Parts,
+    path: &str,
+    raw_query: &str,
+    body: &[u8],
+) -> Result<Ctx, lamina_auth::AuthError> {
+    let req = lamina_auth::RequestParts {
+        method: parts.method.as_str(),
+        raw_path: path,
+        raw_query,
+        headers: &parts.headers,
+        body,
+    };
+    let verified = lamina_auth::verify(
+        &req,
+        keys,
+        chrono::Utc::now(),
+        &lamina_auth::VerifyOptions::default(),
+    )?;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    Ok(Ctx {
+        account: verified.account_id,
+        region: verified.region,
+        principal: verified.principal_arn,
+        host,
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn fast_invoke(
     state: &Arc<AppState>,
@@ -206,33 +241,8 @@ fn fast_invoke(
     request_id: &str,
 ) -> Option<crate::ops::invoke::Plan> {
     let route = matched?;
-    let req = lamina_auth::RequestParts {
-        method: parts.method.as_str(),
-        raw_path: path,
-        raw_query,
-        headers: &parts.headers,
-        body,
-    };
     let keys = crate::state::CachedKeys(state);
-    let verified = lamina_auth::verify(
-        &req,
-        &keys,
-        chrono::Utc::now(),
-        &lamina_auth::VerifyOptions::default(),
-    )
-    .ok()?;
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_string();
-    let ctx = Ctx {
-        account: verified.account_id,
-        region: verified.region,
-        principal: verified.principal_arn,
-        host,
-    };
+    let ctx = authenticate(&keys, parts, path, raw_query, body).ok()?;
     let input = Input {
         query: query.to_vec(),
         body: body.clone(),
@@ -261,36 +271,12 @@ fn run(
     matched: Option<Route>,
     request_id: &str,
 ) -> ApiResult<Step> {
-    let req = lamina_auth::RequestParts {
-        method: parts.method.as_str(),
-        raw_path: path,
-        raw_query,
-        headers: &parts.headers,
-        body: &body,
-    };
-    let verified = lamina_auth::verify(
-        &req,
-        &**state,
-        chrono::Utc::now(),
-        &lamina_auth::VerifyOptions::default(),
-    )?;
+    let ctx = authenticate(&**state, parts, path, raw_query, &body)?;
     let Some(route) = matched else {
         return Err(ApiError::Lambda(LambdaError::UnknownOperation(format!(
             "Lamina does not serve {} {path}",
             parts.method
         ))));
-    };
-    let host = parts
-        .headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_string();
-    let ctx = Ctx {
-        account: verified.account_id,
-        region: verified.region,
-        principal: verified.principal_arn,
-        host,
     };
     tracing::debug!(op = ?route.op, account = %ctx.account, region = %ctx.region, "dispatch");
     let input = Input { query, body };
