@@ -247,3 +247,63 @@ fn a_missing_interpreter_names_what_to_install() {
         "{text}"
     );
 }
+
+/// A custom runtime that probes the Runtime API's error answers and reports what it saw in its response.
+const PROBING_BOOTSTRAP: &str = r#"#!/bin/sh
+set -eu
+BASE="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+H="$(mktemp)"; E="$(mktemp)"
+PREV=""
+i=0
+while [ $i -lt 100 ]; do
+  curl -sS --fail -D "$H" -o "$E" "$BASE/invocation/next"
+  ID="$(sed -n 's/^Lambda-Runtime-Aws-Request-Id: *\([^[:space:]]*\).*/\1/p' "$H" | tr -d '\r')"
+  DEADLINE="$(sed -n 's/^Lambda-Runtime-Deadline-Ms: *\([0-9]*\).*/\1/p' "$H" | tr -d '\r')"
+  UNKNOWN="$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d '{}' "$BASE/invocation/not-this-one/response")"
+  AGAIN="none"
+  if [ -n "$PREV" ]; then
+    AGAIN="$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d '{}' "$BASE/invocation/$PREV/response")"
+  fi
+  LATE_INIT="$(curl -sS -o /dev/null -w '%{http_code}' -X POST -d '{}' "$BASE/init/error")"
+  curl -sS --fail -o /dev/null -X POST \
+    -d "{\"id\":\"$ID\",\"deadline\":\"$DEADLINE\",\"unknown\":\"$UNKNOWN\",\"again\":\"$AGAIN\",\"late_init\":\"$LATE_INIT\"}" \
+    "$BASE/invocation/$ID/response"
+  PREV="$ID"
+  i=$((i+1))
+done
+"#;
+
+#[test]
+fn runtime_api_answers_misuse_as_aws_does() {
+    let s = Server::start(&[]);
+    let code = zip_with_modes(&[("bootstrap", PROBING_BOOTSTRAP, 0o755)]);
+    create(&s, "prober", &code, json!({"Timeout": 10}));
+    let before = chrono::Utc::now().timestamp_millis();
+    let r1 = invoke(&s, "prober", &json!({}));
+    assert_eq!(r1.status, 200, "{r1:?}");
+    assert_eq!(
+        r1.json["id"].as_str(),
+        r1.header("x-amzn-RequestId"),
+        "the runtime sees the API request id"
+    );
+    assert_eq!(
+        r1.json["unknown"], "400",
+        "a response for an unknown request id"
+    );
+    assert_eq!(r1.json["again"], "none");
+    assert_eq!(r1.json["late_init"], "403", "init/error after init");
+    let deadline: i64 = r1.json["deadline"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .expect("deadline header");
+    assert!(
+        deadline >= before + 9_000 && deadline <= chrono::Utc::now().timestamp_millis() + 10_000,
+        "deadline {deadline}"
+    );
+    let r2 = invoke(&s, "prober", &json!({}));
+    assert_eq!(r2.status, 200, "{r2:?}");
+    assert_eq!(
+        r2.json["again"], "403",
+        "a second response for an answered request"
+    );
+}
