@@ -52,6 +52,9 @@ pub enum Op {
         prefix: &'static str,
         payload: Arc<Payload>,
     },
+    /// Invoke (RequestResponse) function `name` with the event `{}`; the response body must be
+    /// `expect` exactly (a function error or a platform error would differ).
+    Invoke { name: String, expect: Bytes },
 }
 
 impl Op {
@@ -176,6 +179,23 @@ impl Op {
                 reply.expect(StatusCode::CREATED, "CreateFunction")?;
                 Ok(took)
             }
+            Op::Invoke { name, expect } => {
+                let req = ep.signed(
+                    Method::POST,
+                    &format!("/2015-03-31/functions/{name}/invocations"),
+                    "",
+                    Bytes::from_static(b"{}"),
+                )?;
+                let (reply, took) = conn.send(req).await?;
+                let reply = reply.expect(StatusCode::OK, "Invoke")?;
+                anyhow::ensure!(
+                    reply.body == *expect,
+                    "Invoke of {name} returned {:?}, expected {:?}",
+                    String::from_utf8_lossy(&reply.body[..reply.body.len().min(400)]),
+                    String::from_utf8_lossy(expect)
+                );
+                Ok(took)
+            }
         }
     }
 }
@@ -254,7 +274,8 @@ impl Measured {
 }
 
 /// Run operations `range` of `op` from `conns.len()` concurrent tasks, each with its own
-/// connection; no new operation starts after `limit` has passed. Returns the connections for
+/// connection; no new operation starts after `limit` has passed. A phase bounded by time alone
+/// passes an open-ended range (`0..usize::MAX`) and ignores [`Measured::truncated`]. Returns the connections for
 /// the next phase. The first failed operation fails the phase.
 pub async fn drive(
     ep: &Endpoint,
@@ -290,7 +311,7 @@ pub async fn drive(
         }));
     }
     let mut conns = Vec::with_capacity(tasks.len());
-    let mut samples = Vec::with_capacity(asked);
+    let mut samples = Vec::with_capacity(asked.min(1 << 16));
     let mut failure = None;
     for task in tasks {
         match task.await.context("a load task panicked")? {

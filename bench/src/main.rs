@@ -1,14 +1,18 @@
-//! `lamina-bench`: the end-to-end benchmark harness. It starts a `lamina` server, measures the Lambda
-//! API scenarios of issue 2 beside a plain-HTTP floor on the same server, and writes `BENCHMARKS.md`.
-//! It builds nothing; it is not part of `cargo test`.
+//! `lamina-bench`: the end-to-end benchmark harness. It starts `lamina` servers, measures the Lambda
+//! API scenarios of issue 2 and the invocation scenarios of issue 3 beside a plain-HTTP floor on the
+//! same server, and writes `BENCHMARKS.md`. Of the code it measures it builds only the test function
+//! it invokes; it is not part of `cargo test`.
 
 mod client;
+mod invocation;
 mod load;
 mod machine;
 mod package;
 mod report;
+mod report_invoke;
 mod server;
 mod stats;
+mod testfn;
 
 use anyhow::Context;
 use clap::Parser;
@@ -40,6 +44,12 @@ struct Args {
     /// Smaller fleets and fewer iterations: a smoke test of the harness, not a reference run.
     #[arg(long)]
     quick: bool,
+    /// The Cargo manifest of the function the invocation benchmarks run (built with `cargo build --release`).
+    #[arg(long, default_value = "testdata/functions/rust/Cargo.toml")]
+    testfn_manifest: PathBuf,
+    /// The target directory for that build.
+    #[arg(long, default_value = "target/testfn")]
+    testfn_target: PathBuf,
 }
 
 /// How much a run does.
@@ -114,14 +124,23 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// One scenario: `warmup` discarded operations, then `count` measured ones, from `concurrency` tasks.
+/// One scenario: `warmup` discarded operations, then `count` measured ones, from `concurrency`
+/// tasks; or, when `timed`, as many operations as fit in a warm-up time and then a measured time.
 struct Scenario {
     name: String,
     op: Op,
     concurrency: usize,
     warmup: usize,
     count: usize,
+    timed: Option<Timed>,
     target: Option<Target>,
+}
+
+/// The two durations of a phase bounded by time rather than by count.
+#[derive(Debug, Clone, Copy)]
+struct Timed {
+    warmup: Duration,
+    measure: Duration,
 }
 
 fn scenario(
@@ -137,7 +156,22 @@ fn scenario(
         concurrency,
         warmup,
         count,
+        timed: None,
         target,
+    }
+}
+
+/// A scenario bounded by time: `timed.warmup` of discarded operations, then `timed.measure` of
+/// measured ones.
+fn timed(name: impl Into<String>, op: Op, concurrency: usize, timed: Timed) -> Scenario {
+    Scenario {
+        name: name.into(),
+        op,
+        concurrency,
+        warmup: 0,
+        count: 0,
+        timed: Some(timed),
+        target: None,
     }
 }
 
@@ -157,9 +191,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
         report::thousands(scale.large_fleet),
     );
     let mut floors = Vec::new();
+    // The function the invocation benchmarks run, built first so that a failed build fails fast.
+    progress("building the test function");
+    let bootstrap = testfn::build(&args.testfn_manifest, &args.testfn_target).await?;
 
     // Server 1: the small fleet and the scenarios on it.
-    let server = Bench::start(&args, "server 1").await?;
+    let server = Bench::start(&args, "server 1", &[]).await?;
     let machine = machine::Machine::probe(server.server.dir(), &args.lamina);
     let mut floor = server.floor(&scale, "server 1, start").await?;
     server.fleet(&small_package, 0, scale.small_fleet).await?;
@@ -184,7 +221,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
     // Server 2: memory while the large fleet is created with nothing else going on, then the
     // scenarios on the large fleet, the 40 MiB uploads last.
-    let server = Bench::start(&args, "server 2").await?;
+    let server = Bench::start(&args, "server 2", &[]).await?;
     let mut floor = server.floor(&scale, "server 2, start").await?;
     let mut fleet = vec![FleetStep {
         label: "Server 2 after its floor".into(),
@@ -219,6 +256,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     };
     server.stop();
 
+    // Servers 3–5: invocation.
+    let invocation = invocation::run(&args, invocation::Plan::new(args.quick), &bootstrap).await?;
+
     let report = Report {
         machine,
         quick: args.quick,
@@ -231,6 +271,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         memory_end,
         small_fleet: scale.small_fleet,
         large_fleet: scale.large_fleet,
+        invocation,
     };
     match &args.write {
         Some(path) => {
@@ -347,9 +388,9 @@ struct Bench {
 }
 
 impl Bench {
-    /// Start a server and wait until it answers.
-    async fn start(args: &Args, label: &str) -> anyhow::Result<Bench> {
-        let server = Server::start(&args.lamina, args.keep_data)?;
+    /// Start a server (with `extra` arguments after the harness's own) and wait until it answers.
+    async fn start(args: &Args, label: &str, extra: &[&str]) -> anyhow::Result<Bench> {
+        let server = Server::start(&args.lamina, args.keep_data, extra)?;
         if args.keep_data {
             progress(&format!(
                 "{label}: keeping its directory {}",
@@ -364,6 +405,19 @@ impl Bench {
             server.pid()
         ));
         Ok(Bench { ep, server })
+    }
+
+    /// Stop the server and start it again (with `extra`) on the same data directory.
+    async fn restart(&mut self, args: &Args, extra: &[&str]) -> anyhow::Result<()> {
+        self.server.restart(&args.lamina, extra)?;
+        self.ep = Endpoint::new(self.server.addr())?;
+        wait_ready(&self.ep, &self.server).await?;
+        progress(&format!(
+            "restarted at {} (pid {})",
+            self.server.addr(),
+            self.server.pid()
+        ));
+        Ok(())
     }
 
     /// Stop the server (and remove its directory unless kept).
@@ -392,13 +446,24 @@ impl Bench {
         for s in scenarios {
             let op = Arc::new(s.op);
             let conns = self.connect(s.concurrency).await?;
-            let (conns, _) = drive(&self.ep, &op, conns, 0..s.warmup, PHASE_LIMIT)
+            let (warmup, measured, limits) = match s.timed {
+                None => (
+                    0..s.warmup,
+                    s.warmup..s.warmup + s.count,
+                    (PHASE_LIMIT, PHASE_LIMIT),
+                ),
+                Some(t) => (0..usize::MAX, 0..usize::MAX, (t.warmup, t.measure)),
+            };
+            let (conns, _) = drive(&self.ep, &op, conns, warmup, limits.0)
                 .await
                 .with_context(|| self.failed(&s.name))?;
-            let measured = s.warmup..s.warmup + s.count;
-            let (_, m) = drive(&self.ep, &op, conns, measured, PHASE_LIMIT)
+            let (_, mut m) = drive(&self.ep, &op, conns, measured, limits.1)
                 .await
                 .with_context(|| self.failed(&s.name))?;
+            if s.timed.is_some() {
+                // Bounded by time alone: the deadline is the plan, not a cut.
+                m.asked = m.samples.len();
+            }
             let row = self.to_row(&s.name, s.concurrency, &m, s.target)?;
             progress(&format!(
                 "{} c={}: n={} p50 {} p99 {}",
@@ -479,6 +544,7 @@ impl Bench {
             concurrency,
             summary,
             cut_short: m.truncated().then_some(m.asked),
+            wall: m.wall,
             target,
         })
     }

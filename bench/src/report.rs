@@ -3,6 +3,7 @@
 //! carried over from run to run.
 
 use crate::machine::Machine;
+use crate::report_invoke::{self, Invocation};
 use crate::server::Memory;
 use crate::stats::Summary;
 use std::fmt::Write as _;
@@ -66,6 +67,8 @@ pub struct Row {
     pub summary: Summary,
     /// Operations asked for, when the deadline stopped the phase before all completed.
     pub cut_short: Option<usize>,
+    /// Wall-clock time of the measured phase (client-side preparation included).
+    pub wall: Duration,
     pub target: Option<Target>,
 }
 
@@ -127,6 +130,7 @@ pub struct Report {
     pub memory_end: Memory,
     pub small_fleet: usize,
     pub large_fleet: usize,
+    pub invocation: Invocation,
 }
 
 impl Report {
@@ -150,7 +154,9 @@ impl Report {
             self.scenario_table(&mut o, section);
         }
         self.fleet_table(&mut o);
+        self.invocation.render(&mut o);
         method(&mut o, self.small_fleet, self.large_fleet);
+        let _ = writeln!(o, "{}", self.invocation.method());
         notes(&mut o);
         analysis(&mut o, previous);
         o
@@ -175,8 +181,10 @@ impl Report {
         let _ = writeln!(o, "## Reproduce\n\n```sh\n{REPRODUCE}\n```\n");
         let _ = writeln!(
             o,
-            "The harness builds nothing: it starts the `lamina` binary it is given (`--lamina`, default\n\
-             `target/release/lamina`), so build both in release mode first, as above.\n"
+            "The harness does not build Lamina: it starts the `lamina` binary it is given (`--lamina`, default\n\
+             `target/release/lamina`), so build both in release mode first, as above. It does build the\n\
+             function the invocation benchmarks run (`testdata/functions/rust`, into `target/testfn`;\n\
+             about 80 s the first time).\n"
         );
         let _ = writeln!(o, "## Machine\n\n| | |\n|---|---|");
         let _ = writeln!(o, "| CPU | {} |", m.cpu);
@@ -211,7 +219,17 @@ impl Report {
     }
 
     fn targets(&self, o: &mut String) {
-        let _ = writeln!(o, "## Targets (issue 2)\n");
+        let _ = writeln!(
+            o,
+            "## Targets\n\n\
+             Load average (1 min): {} when the run started, {} when the invocation benchmarks started, {} at\n\
+             the end, on {} cores. Client and server share those cores.\n",
+            self.machine.load_start,
+            self.invocation.load_start,
+            self.load_end,
+            self.machine.nproc
+        );
+        let _ = writeln!(o, "### Control plane (issue 2)\n");
         let _ = writeln!(
             o,
             "| Target | Scenario | Measured | Met |\n|---|---|---|---|"
@@ -249,26 +267,35 @@ impl Report {
                 let _ = writeln!(o, "| Memory flat | — | not measured | — |");
             }
         }
-        let missed: Vec<String> = self
+        let mut missed: Vec<String> = self
             .sections
             .iter()
             .flat_map(|s| s.rows.iter().map(move |r| (s, r)))
             .filter(|(_, r)| r.target.is_some_and(|t| !t.met(&r.summary)))
             .map(|(s, r)| format!("{} (c={}, {})", r.name, r.concurrency, s.context))
             .collect();
-        let flat_missed = self
+        if self
             .growth_per_function()
-            .is_some_and(|(_, per)| per >= FLAT_KIB_PER_FUNCTION);
-        if missed.is_empty() && !flat_missed {
-            let _ = writeln!(o, "\nEvery target is met in this run.\n");
+            .is_some_and(|(_, per)| per >= FLAT_KIB_PER_FUNCTION)
+        {
+            missed.push("memory flat".to_owned());
+        }
+        let _ = writeln!(o);
+        let checks = self.invocation.checks();
+        report_invoke::targets_table(o, &checks);
+        missed.extend(
+            checks
+                .iter()
+                .filter(|c| !c.met)
+                .map(|c| format!("{} ({})", c.target, c.scenario)),
+        );
+        if missed.is_empty() {
+            let _ = writeln!(o, "Every target is met in this run.\n");
         } else {
-            let mut what = missed;
-            if flat_missed {
-                what.push("memory flat".to_owned());
-            }
+            let what = missed;
             let _ = writeln!(
                 o,
-                "\n**Not met in this run: {}.** See the Analysis section for what dominates.\n",
+                "**Not met in this run: {}.** See the Analysis section for what dominates.\n",
                 what.join("; ")
             );
         }
@@ -430,7 +457,7 @@ fn cut(r: &Row) -> String {
     })
 }
 
-fn yes_no(met: bool) -> &'static str {
+pub fn yes_no(met: bool) -> &'static str {
     if met {
         "met"
     } else {
@@ -450,7 +477,7 @@ pub fn ms(d: Duration) -> String {
     }
 }
 
-fn rate(v: f64) -> String {
+pub fn rate(v: f64) -> String {
     if v >= 100.0 {
         thousands(v.round() as usize)
     } else {
@@ -458,7 +485,7 @@ fn rate(v: f64) -> String {
     }
 }
 
-fn ratio(a: f64, b: f64) -> String {
+pub fn ratio(a: f64, b: f64) -> String {
     if b <= 0.0 {
         return "—".to_owned();
     }
@@ -494,7 +521,7 @@ fn memory_cells(m: &Memory) -> String {
     )
 }
 
-fn mib(kib: u64) -> String {
+pub fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
