@@ -3,18 +3,19 @@
 //! and the server's memory per idle execution environment.
 
 use crate::client::{Conn, Endpoint};
-use crate::load::Op;
+use crate::load::{drive, Op};
 use crate::report::Row;
 use crate::report_invoke::{
     ColdSet, IdleMemory, Invocation, SpawnRow, WarmRow, FREEZE_NOW, MAIN, SMALL_MEMORY,
 };
 use crate::stats::Summary;
-use crate::{machine, progress, testfn, timed, Args, Bench, Timed};
+use crate::{machine, progress, testfn, Args, Bench, Timed};
 use anyhow::Context;
 use base64::Engine;
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// MemorySize of the benchmarked functions: two vCPUs of CPU quota (1,769 MB is one), so that the
@@ -22,6 +23,8 @@ use std::time::{Duration, Instant};
 pub const MEMORY_MB: u32 = 3538;
 /// The concurrencies of the warm scenarios (and of their floors).
 pub const LEVELS: [usize; 3] = [1, 8, 64];
+/// Slices a warm scenario and its floor each take turns in.
+pub const SLICES: u32 = 10;
 /// How long a CreateFunction may stay Pending.
 const ACTIVE_LIMIT: Duration = Duration::from_secs(60);
 /// How long a runtime started by the fork+exec baseline may run.
@@ -91,28 +94,26 @@ pub async fn run(args: &Args, plan: Plan, bootstrap: &Path) -> anyhow::Result<In
 
     // Server 3.
     let server = Bench::start(args, "server 3", &[]).await?;
-    let mut floors = server.timed_floor("server 3, start", &plan).await?;
     let noop = "bench-noop";
     server.create(noop, &shared, MEMORY_MB).await?;
-    let mut rows = Vec::new();
+    let mut floors = Vec::new();
+    let mut warm = Vec::new();
     for c in LEVELS {
         let phase = if c > 8 { plan.wide } else { plan.warm };
-        rows.extend(
-            server
-                .rows(vec![timed(MAIN, invoke(noop), c, phase)])
-                .await?,
-        );
+        let (floor, row) = server
+            .paired(MAIN, invoke(noop), c, phase, "server 3")
+            .await?;
+        warm.push(WarmRow::against(row, std::slice::from_ref(&floor), None));
+        floors.push(floor);
     }
     let small = "bench-noop-128";
     server.create(small, &shared, SMALL_MEMORY).await?;
-    let small_row = server
-        .rows(vec![timed(
-            format!("{MAIN}, MemorySize {SMALL_MEMORY} MB (7 % of a CPU)"),
-            invoke(small),
-            1,
-            plan.warm,
-        )])
+    let name = format!("{MAIN}, MemorySize {SMALL_MEMORY} MB (7 % of a CPU)");
+    let (floor, row) = server
+        .paired(&name, invoke(small), 1, plan.warm, "server 3")
         .await?;
+    warm.push(WarmRow::against(row, std::slice::from_ref(&floor), None));
+    floors.push(floor);
     // Cold starts: first with the package every function so far shares (its code is in the cache),
     // then with a package of its own per function (extracted on its first invoke).
     let cached = server
@@ -135,13 +136,6 @@ pub async fn run(args: &Args, plan: Plan, bootstrap: &Path) -> anyhow::Result<In
         )
         .await?;
     let spawn = spawn_baseline(bootstrap, plan.spawns).await?;
-    floors.extend(server.timed_floor("server 3, end", &plan).await?);
-    let server3_floors = floors.clone();
-    let mut warm: Vec<WarmRow> = rows
-        .into_iter()
-        .chain(small_row)
-        .map(|row| WarmRow::against(row, &server3_floors, None))
-        .collect();
     server.stop();
 
     // Server 4: memory, on a server that has done nothing but this.
@@ -149,29 +143,17 @@ pub async fn run(args: &Args, plan: Plan, bootstrap: &Path) -> anyhow::Result<In
 
     // Server 5: freezing at once.
     let server = Bench::start(args, "server 5", &["--freeze-after-ms", "0"]).await?;
-    let at_once = |label: &str| format!("{label} (--freeze-after-ms 0)");
-    let mut own = server
-        .timed_floor_at(&at_once("server 5, start"), &plan, &[1])
-        .await?;
     server.create(noop, &shared, MEMORY_MB).await?;
-    let row = server
-        .rows(vec![timed(
-            format!("{MAIN}, frozen between invocations"),
-            invoke(noop),
-            1,
-            plan.warm,
-        )])
+    let name = format!("{MAIN}, frozen between invocations");
+    let (floor, row) = server
+        .paired(&name, invoke(noop), 1, plan.warm, "server 5")
         .await?;
-    own.extend(
-        server
-            .timed_floor_at(&at_once("server 5, end"), &plan, &[1])
-            .await?,
-    );
-    warm.extend(
-        row.into_iter()
-            .map(|r| WarmRow::against(r, &own, Some(FREEZE_NOW))),
-    );
-    floors.extend(own);
+    warm.push(WarmRow::against(
+        row,
+        std::slice::from_ref(&floor),
+        Some(FREEZE_NOW),
+    ));
+    floors.push(floor);
     server.stop();
 
     Ok(Invocation {
@@ -209,25 +191,83 @@ impl Code {
 }
 
 impl Bench {
-    /// The floor at every level of [`LEVELS`], each phase bounded by time as the warm ones are.
-    async fn timed_floor(&self, label: &str, plan: &Plan) -> anyhow::Result<Vec<Row>> {
-        self.timed_floor_at(label, plan, &LEVELS).await
-    }
-
-    async fn timed_floor_at(
+    /// `op` at concurrency `c` and the floor at the same concurrency, measured in turns: after a
+    /// warm-up of each, [`SLICES`] slices of each alternate, so that both see the machine in the
+    /// same state. Returns the floor's row (named after `server` and the scenario) and the
+    /// scenario's; each row's wall time is the sum of its slices.
+    async fn paired(
         &self,
-        label: &str,
-        plan: &Plan,
-        levels: &[usize],
-    ) -> anyhow::Result<Vec<Row>> {
-        let phases = levels
-            .iter()
-            .map(|&c| {
-                let phase = if c > 8 { plan.wide } else { plan.warm };
-                timed(label, Op::Health, c, phase)
+        name: &str,
+        op: Op,
+        c: usize,
+        phase: Timed,
+        server: &str,
+    ) -> anyhow::Result<(Row, Row)> {
+        let op = Arc::new(op);
+        let health = Arc::new(Op::Health);
+        let endless = || 0..usize::MAX;
+        let fail = || self.failed(name);
+        let (mut floor_conns, _) = drive(
+            &self.ep,
+            &health,
+            self.connect(c).await?,
+            endless(),
+            phase.warmup / 4,
+        )
+        .await
+        .with_context(fail)?;
+        let (mut op_conns, _) = drive(
+            &self.ep,
+            &op,
+            self.connect(c).await?,
+            endless(),
+            phase.warmup,
+        )
+        .await
+        .with_context(fail)?;
+        let slice = phase.measure / SLICES;
+        let (mut floor_samples, mut op_samples) = (Vec::new(), Vec::new());
+        let (mut floor_wall, mut op_wall) = (Duration::ZERO, Duration::ZERO);
+        for _ in 0..SLICES {
+            let (conns, m) = drive(&self.ep, &health, floor_conns, endless(), slice)
+                .await
+                .with_context(fail)?;
+            floor_conns = conns;
+            floor_samples.extend(m.samples);
+            floor_wall += m.wall;
+            let (conns, m) = drive(&self.ep, &op, op_conns, endless(), slice)
+                .await
+                .with_context(fail)?;
+            op_conns = conns;
+            op_samples.extend(m.samples);
+            op_wall += m.wall;
+        }
+        let row = |name: String, samples: Vec<Duration>, wall: Duration| {
+            let summary = Summary::of(samples, c)
+                .with_context(|| format!("{name}: nothing measured at c={c}"))?;
+            anyhow::Ok(Row {
+                name,
+                concurrency: c,
+                summary,
+                cut_short: None,
+                wall,
+                target: None,
             })
-            .collect();
-        self.rows(phases).await
+        };
+        let floor = row(
+            format!("{server}, in turns with {name}"),
+            floor_samples,
+            floor_wall,
+        )?;
+        let row = row(name.to_owned(), op_samples, op_wall)?;
+        progress(&format!(
+            "{name} c={c}: n={} p50 {} p99 {}; floor p50 {}",
+            row.summary.n,
+            crate::report::ms(row.summary.p50),
+            crate::report::ms(row.summary.p99),
+            crate::report::ms(floor.summary.p50)
+        ));
+        Ok((floor, row))
     }
 
     /// Create a no-op function on `code` and wait until it is Active.

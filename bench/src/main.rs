@@ -124,19 +124,17 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// One scenario: `warmup` discarded operations, then `count` measured ones, from `concurrency`
-/// tasks; or, when `timed`, as many operations as fit in a warm-up time and then a measured time.
+/// One scenario: `warmup` discarded operations, then `count` measured ones, from `concurrency` tasks.
 struct Scenario {
     name: String,
     op: Op,
     concurrency: usize,
     warmup: usize,
     count: usize,
-    timed: Option<Timed>,
     target: Option<Target>,
 }
 
-/// The two durations of a phase bounded by time rather than by count.
+/// The two durations of a phase bounded by time rather than by count (the invocation scenarios).
 #[derive(Debug, Clone, Copy)]
 struct Timed {
     warmup: Duration,
@@ -156,22 +154,7 @@ fn scenario(
         concurrency,
         warmup,
         count,
-        timed: None,
         target,
-    }
-}
-
-/// A scenario bounded by time: `timed.warmup` of discarded operations, then `timed.measure` of
-/// measured ones.
-fn timed(name: impl Into<String>, op: Op, concurrency: usize, timed: Timed) -> Scenario {
-    Scenario {
-        name: name.into(),
-        op,
-        concurrency,
-        warmup: 0,
-        count: 0,
-        timed: Some(timed),
-        target: None,
     }
 }
 
@@ -446,24 +429,13 @@ impl Bench {
         for s in scenarios {
             let op = Arc::new(s.op);
             let conns = self.connect(s.concurrency).await?;
-            let (warmup, measured, limits) = match s.timed {
-                None => (
-                    0..s.warmup,
-                    s.warmup..s.warmup + s.count,
-                    (PHASE_LIMIT, PHASE_LIMIT),
-                ),
-                Some(t) => (0..usize::MAX, 0..usize::MAX, (t.warmup, t.measure)),
-            };
-            let (conns, _) = drive(&self.ep, &op, conns, warmup, limits.0)
+            let (conns, _) = drive(&self.ep, &op, conns, 0..s.warmup, PHASE_LIMIT)
                 .await
                 .with_context(|| self.failed(&s.name))?;
-            let (_, mut m) = drive(&self.ep, &op, conns, measured, limits.1)
+            let measured = s.warmup..s.warmup + s.count;
+            let (_, m) = drive(&self.ep, &op, conns, measured, PHASE_LIMIT)
                 .await
                 .with_context(|| self.failed(&s.name))?;
-            if s.timed.is_some() {
-                // Bounded by time alone: the deadline is the plan, not a cut.
-                m.asked = m.samples.len();
-            }
             let row = self.to_row(&s.name, s.concurrency, &m, s.target)?;
             progress(&format!(
                 "{} c={}: n={} p50 {} p99 {}",

@@ -30,14 +30,14 @@ pub const IDLE_ENV_KIB: f64 = 2048.0;
 #[derive(Debug, Clone)]
 pub struct WarmRow {
     pub row: Row,
-    /// The better (lower-p50) floor of the same server at the same concurrency.
+    /// The floor measured with it (in turns), at the same concurrency on the same server.
     pub floor: Option<Row>,
     /// How this row's server differs from the default one, if it does.
     pub server_note: Option<&'static str>,
 }
 
 impl WarmRow {
-    /// `row`, divided by the better of `floors` at its concurrency.
+    /// `row`, divided by the better (lower-p50) of `floors` at its concurrency.
     pub fn against(row: Row, floors: &[Row], server_note: Option<&'static str>) -> WarmRow {
         let floor = floors
             .iter()
@@ -215,6 +215,11 @@ impl Invocation {
             .replace("{warmup}", &crate::report::human(p.warm.warmup))
             .replace("{measure}", &crate::report::human(p.warm.measure))
             .replace("{wide_warmup}", &crate::report::human(p.wide.warmup))
+            .replace("{slices}", &crate::invocation::SLICES.to_string())
+            .replace(
+                "{slice}",
+                &crate::report::human(p.warm.measure / crate::invocation::SLICES),
+            )
             .replace("{cold}", &thousands(p.cold))
             .replace("{idle}", &thousands(p.idle))
             .replace("{spawns}", &thousands(p.spawns))
@@ -236,10 +241,13 @@ impl Invocation {
              `provided.al2023` function (the `lambda_runtime` test function, `MODE=noop`, answering\n\
              `{{\"ok\":true}}`), MemorySize {mem} MB (two vCPUs of CPU quota) unless the row says otherwise.\n\
              Each row warms up first (at c=64 the warm-up also starts the extra environments), then runs\n\
-             for a fixed time. `ops/s` here is wall clock: operations completed ÷ the phase's duration,\n\
+             for a fixed time. `ops/s` here is wall clock: operations completed ÷ the time spent on them,\n\
              client included. The floor is `GET /_lamina/health` on the same server at the same\n\
-             concurrency, the better of the two measured before and after (table below); load average\n\
-             (1 min) {} when these benchmarks started, {} when they ended.\n",
+             concurrency, measured in turns with the row: {} slices of each, alternating, so that the two\n\
+             see the machine in the same state (on this shared machine the floor alone moves by a factor of\n\
+             three between quiet and busy moments). Load average (1 min) {} when these benchmarks started,\n\
+             {} when they ended.\n",
+            crate::invocation::SLICES,
             self.load_start, self.load_end
         );
         let _ = writeln!(
@@ -275,8 +283,7 @@ impl Invocation {
         }
         let _ = writeln!(
             o,
-            "\nFloors of the invocation servers (`GET /_lamina/health`, same client, bounded by time as\n\
-             the rows above):\n"
+            "\nThe floors, each measured in turns with the row it names:\n"
         );
         let _ = writeln!(
             o,
