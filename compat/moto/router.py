@@ -75,6 +75,10 @@ class Router(BaseHTTPRequestHandler):
         pass
 
     def _forward(self):
+        if self.command == "POST" and self.path.startswith("/moto-api/reset") and LAMINA is not None:
+            # moto's tests expect an empty server per test (mock_aws posts this reset first): give them a
+            # fresh Lamina as well as a fresh moto.
+            LAMINA.restart()
         chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
         if chunked:
             body = read_chunked(self.rfile)
@@ -145,6 +149,54 @@ def wait_http(host: str, port: int, path: str, deadline: float) -> None:
     raise SystemExit(f"router: {host}:{port} did not answer in time")
 
 
+class LaminaProcess:
+    """A `lamina serve` this router owns, restartable on a fresh data directory."""
+
+    def __init__(self, binary: str, work: str, log_path: str):
+        self.binary, self.work, self.log_path = binary, work, log_path
+        self.proc: subprocess.Popen | None = None
+        self.lock = threading.Lock()
+        self.generation = 0
+
+    def start(self) -> None:
+        self.generation += 1
+        data = os.path.join(self.work, f"lamina-data-{self.generation}")
+        os.makedirs(data, exist_ok=True)
+        subprocess.run(
+            [self.binary, "keys", "create", "--data-dir", data, "--account", "123456789012",
+             "--access-key-id", "FOOBARKEY", "--secret-access-key", "FOOBARSECRET"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+        )
+        line = self.proc.stdout.readline().decode() if self.proc.stdout else ""
+        if "listening on http://" not in line:
+            raise RuntimeError(f"lamina did not start: {line!r}")
+        url = urllib.parse.urlsplit(line.split("listening on ", 1)[1].strip())
+        Router.lamina = (url.hostname, url.port)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def restart(self) -> None:
+        with self.lock:
+            self.stop()
+            self.start()
+
+
+LAMINA: LaminaProcess | None = None
+
+
 def start_moto(log_path: str | None) -> tuple[subprocess.Popen, int]:
     port = free_port()
     script = shutil.which("moto_server", path=os.path.dirname(sys.executable))
@@ -158,13 +210,22 @@ def start_moto(log_path: str | None) -> tuple[subprocess.Popen, int]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--lamina", required=True, help="Lamina endpoint, http://HOST:PORT")
+    ap.add_argument("--lamina", help="Lamina endpoint, http://HOST:PORT (a server started elsewhere)")
+    ap.add_argument("--lamina-bin", help="start and own this lamina binary instead, restarted fresh on each moto reset")
+    ap.add_argument("--work", help="with --lamina-bin: where its data directories and log go")
     ap.add_argument("--listen", default="127.0.0.1:0", help="address to listen on (default 127.0.0.1:0)")
     ap.add_argument("--moto-log", help="file for moto_server's output")
     args = ap.parse_args()
 
-    lamina = urllib.parse.urlsplit(args.lamina)
-    Router.lamina = (lamina.hostname, lamina.port)
+    global LAMINA
+    if args.lamina_bin:
+        LAMINA = LaminaProcess(args.lamina_bin, args.work or ".", os.path.join(args.work or ".", "lamina.log"))
+        LAMINA.start()
+    elif args.lamina:
+        lamina = urllib.parse.urlsplit(args.lamina)
+        Router.lamina = (lamina.hostname, lamina.port)
+    else:
+        ap.error("--lamina or --lamina-bin is required")
     moto, moto_port = start_moto(args.moto_log)
     Router.other = ("127.0.0.1", moto_port)
 
@@ -182,6 +243,8 @@ def main() -> int:
     try:
         server.serve_forever()
     finally:
+        if LAMINA is not None:
+            LAMINA.stop()
         moto.terminate()
         try:
             moto.wait(10)

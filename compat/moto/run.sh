@@ -89,23 +89,15 @@ mkdir -p "$work/moto"
 tar xzf "$work/dl/moto-$moto_version.tar.gz" -C "$work/moto" --strip-components=1 \
     "moto-$moto_version/tests" "moto-$moto_version/pyproject.toml" || die "could not unpack the moto sdist"
 
-# --- Lamina, with moto's credentials ---------------------------------------------------------
-mkdir -p "$work/lamina-data"
-"$LAMINA_BIN" keys create --data-dir "$work/lamina-data" --account 123456789012 \
-    --access-key-id FOOBARKEY --secret-access-key FOOBARSECRET >"$work/keys.log" 2>&1 \
-    || { cat "$work/keys.log" >&2; die "lamina keys create failed"; }
-"$LAMINA_BIN" serve --listen 127.0.0.1:0 --data-dir "$work/lamina-data" >"$work/lamina.out" 2>"$work/lamina.log" &
-pids+=($!)
-lamina_ep="$(wait_for_line "$work/lamina.out" 'http://127\.0\.0\.1:[0-9]+' "${pids[-1]}")" \
-    || { cat "$work/lamina.log" >&2; die "lamina serve did not start"; }
-
+# --- Lamina is started by the router (with moto's credentials: key FOOBARKEY for account 123456789012),
+# and restarted on a fresh data directory whenever a test resets moto, so every test starts empty.
 # --- Router (starts moto_server) ---------------------------------------------------------------
-"$venv/bin/python" "$here/router.py" --lamina "$lamina_ep" --moto-log "$work/moto.log" \
+"$venv/bin/python" "$here/router.py" --lamina-bin "$LAMINA_BIN" --work "$work" --moto-log "$work/moto.log" \
     >"$work/router.out" 2>"$work/router.log" &
 pids+=($!)
 router_ep="$(wait_for_line "$work/router.out" 'http://127\.0\.0\.1:[0-9]+' "${pids[-1]}")" \
     || { cat "$work/router.log" >&2; die "router did not start"; }
-echo "compat/moto/run.sh: lamina $lamina_ep, router $router_ep" >&2
+echo "compat/moto/run.sh: router $router_ep (it owns lamina)" >&2
 
 # --- Run ----------------------------------------------------------------------------------------
 targets=()
@@ -114,7 +106,7 @@ set +e
 (
     cd "$work/moto" &&
     env TEST_SERVER_MODE=true TEST_SERVER_MODE_ENDPOINT="$router_ep" TESTS_SKIP_REQUIRES_DOCKER=1 \
-        MOTO_CALL_RESET_API=false AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+        MOTO_CALL_RESET_API=true AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
         AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
         LAMINA_MOTO_RESULTS="$work/results.json" PYTHONPATH="$here" \
         "$venv/bin/python" -m pytest -p no:cacheprovider -p results -q --color=no -rfEs \

@@ -35,6 +35,11 @@ pub enum Op {
     GetLayerVersion,
     DeleteLayerVersion,
     GetFunctionCodeSigningConfig,
+    PutFunctionEventInvokeConfig,
+    UpdateFunctionEventInvokeConfig,
+    GetFunctionEventInvokeConfig,
+    DeleteFunctionEventInvokeConfig,
+    ListFunctionEventInvokeConfigs,
     Invoke,
 }
 
@@ -73,6 +78,11 @@ impl Op {
             Op::GetLayerVersion => "GetLayerVersion",
             Op::DeleteLayerVersion => "DeleteLayerVersion",
             Op::GetFunctionCodeSigningConfig => "GetFunctionCodeSigningConfig",
+            Op::PutFunctionEventInvokeConfig => "PutFunctionEventInvokeConfig",
+            Op::UpdateFunctionEventInvokeConfig => "UpdateFunctionEventInvokeConfig",
+            Op::GetFunctionEventInvokeConfig => "GetFunctionEventInvokeConfig",
+            Op::DeleteFunctionEventInvokeConfig => "DeleteFunctionEventInvokeConfig",
+            Op::ListFunctionEventInvokeConfigs => "ListFunctionEventInvokeConfigs",
             Op::Invoke => "InvokeFunction",
         }
     }
@@ -107,6 +117,8 @@ impl Op {
                 | Op::ListLayerVersions
                 | Op::GetLayerVersion
                 | Op::GetFunctionCodeSigningConfig
+                | Op::GetFunctionEventInvokeConfig
+                | Op::ListFunctionEventInvokeConfigs
                 | Op::Invoke
         )
     }
@@ -207,6 +219,21 @@ pub fn route(method: &http::Method, raw_path: &str, query: &[(String, String)]) 
         (&M::GET, ["2018-10-31", "layers", l, "versions", v]) => mk(Op::GetLayerVersion, l, v),
         (&M::DELETE, ["2018-10-31", "layers", l, "versions", v]) => {
             mk(Op::DeleteLayerVersion, l, v)
+        }
+        (&M::PUT, ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            mk(Op::PutFunctionEventInvokeConfig, f, "")
+        }
+        (&M::POST, ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            mk(Op::UpdateFunctionEventInvokeConfig, f, "")
+        }
+        (&M::GET, ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            mk(Op::GetFunctionEventInvokeConfig, f, "")
+        }
+        (&M::DELETE, ["2019-09-25", "functions", f, "event-invoke-config"]) => {
+            mk(Op::DeleteFunctionEventInvokeConfig, f, "")
+        }
+        (&M::GET, ["2019-09-25", "functions", f, "event-invoke-config", "list"]) => {
+            mk(Op::ListFunctionEventInvokeConfigs, f, "")
         }
         (&M::GET, ["2020-06-30", "functions", f, "code-signing-config"]) => {
             mk(Op::GetFunctionCodeSigningConfig, f, "")

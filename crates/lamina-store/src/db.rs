@@ -116,6 +116,15 @@ const MIGRATIONS: &[&str] = &[
       + (SELECT COALESCE(SUM(v.code_size), 0) FROM layer_versions v JOIN layers l ON l.id = v.layer_id
             WHERE l.account = usage.account AND l.region = usage.region);
     "#,
+    // 3: asynchronous-invocation settings per function qualifier (`""` = unqualified/$LATEST).
+    r#"
+    CREATE TABLE event_invoke_configs (
+        function_id INTEGER NOT NULL REFERENCES functions(id) ON DELETE CASCADE,
+        qualifier TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (function_id, qualifier)
+    );
+    "#,
 ];
 
 /// The database handle operations receive: a transaction on the one connection.

@@ -479,6 +479,10 @@ pub fn delete_alias(db: &Db<'_>, function_id: i64, name: &str) -> Result<(), Sto
         "DELETE FROM policies WHERE function_id = ?1 AND qualifier = ?2",
         params![function_id, name],
     )?;
+    db.execute(
+        "DELETE FROM event_invoke_configs WHERE function_id = ?1 AND qualifier = ?2",
+        params![function_id, name],
+    )?;
     Ok(())
 }
 
@@ -658,6 +662,70 @@ pub fn total_code_size(db: &Db<'_>, account: &str, region: &str) -> Result<(i64,
         .query_row(params![account, region], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
         .unwrap_or((0, 0)))
+}
+
+/// A function qualifier's asynchronous-invocation settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EventInvokeConfigRecord {
+    /// Retries after a failed attempt (0–2), when set.
+    pub maximum_retry_attempts: Option<i64>,
+    /// Oldest event kept, seconds (60–21600), when set.
+    pub maximum_event_age_in_seconds: Option<i64>,
+    /// OnSuccess destination ARN.
+    pub on_success: Option<String>,
+    /// OnFailure destination ARN.
+    pub on_failure: Option<String>,
+    /// Epoch seconds with fraction.
+    pub last_modified: f64,
+}
+
+/// The settings of one qualifier (`""` = unqualified).
+pub fn get_event_invoke_config(
+    db: &Db<'_>,
+    function_id: i64,
+    qualifier: &str,
+) -> Result<Option<EventInvokeConfigRecord>, StoreError> {
+    let s: Option<String> = db
+        .query_row(
+            "SELECT record FROM event_invoke_configs WHERE function_id = ?1 AND qualifier = ?2",
+            params![function_id, qualifier],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(s.map(|s| serde_json::from_str(&s)).transpose()?)
+}
+
+/// Write (`Some`) or delete (`None`) one qualifier's settings.
+pub fn put_event_invoke_config(
+    db: &Db<'_>,
+    function_id: i64,
+    qualifier: &str,
+    rec: Option<&EventInvokeConfigRecord>,
+) -> Result<(), StoreError> {
+    match rec {
+        Some(r) => db.execute(
+            "INSERT OR REPLACE INTO event_invoke_configs (function_id, qualifier, record) VALUES (?1, ?2, ?3)",
+            params![function_id, qualifier, serde_json::to_string(r)?],
+        )?,
+        None => db.execute("DELETE FROM event_invoke_configs WHERE function_id = ?1 AND qualifier = ?2", params![function_id, qualifier])?,
+    };
+    Ok(())
+}
+
+/// Every qualifier's settings of a function, by qualifier.
+pub fn list_event_invoke_configs(
+    db: &Db<'_>,
+    function_id: i64,
+) -> Result<Vec<(String, EventInvokeConfigRecord)>, StoreError> {
+    let mut stmt = db.prepare("SELECT qualifier, record FROM event_invoke_configs WHERE function_id = ?1 ORDER BY qualifier")?;
+    let rows = stmt.query_map([function_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    rows.map(|r| {
+        let (q, s) = r?;
+        Ok((q, serde_json::from_str(&s)?))
+    })
+    .collect()
 }
 
 /// Store an access key.

@@ -820,6 +820,7 @@ pub fn delete(state: &Arc<AppState>, ctx: &Ctx, target: &str, input: &Input) -> 
                 }
                 records::delete_version(db, f.id, n)?;
                 records::put_policy(db, f.id, q, None)?;
+                records::put_event_invoke_config(db, f.id, q, None)?;
             }
             Some(_) => return Err(invalid("Deletion of aliases is not currently supported.")),
         }

@@ -3,6 +3,7 @@
 mod account;
 mod functions;
 pub mod invoke;
+mod invoke_config;
 mod layers;
 mod policy;
 mod versions;
@@ -59,6 +60,11 @@ pub fn dispatch(
         Op::GetLayerVersion => layers::get(state, ctx, t, s),
         Op::GetLayerVersionByArn => layers::get_by_arn(state, ctx, input),
         Op::DeleteLayerVersion => layers::delete(state, ctx, t, s),
+        Op::PutFunctionEventInvokeConfig => invoke_config::put(state, ctx, t, input, false),
+        Op::UpdateFunctionEventInvokeConfig => invoke_config::put(state, ctx, t, input, true),
+        Op::GetFunctionEventInvokeConfig => invoke_config::get(state, ctx, t, input),
+        Op::DeleteFunctionEventInvokeConfig => invoke_config::delete(state, ctx, t, input),
+        Op::ListFunctionEventInvokeConfigs => invoke_config::list(state, ctx, t, input),
         Op::Invoke => Err(ApiError::Lambda(LambdaError::Service(
             "Invoke is planned, not dispatched".into(),
         ))),
