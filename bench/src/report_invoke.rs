@@ -245,7 +245,7 @@ impl Invocation {
              client included. The floor is `GET /_lamina/health` on the same server at the same\n\
              concurrency, measured in turns with the row: {} slices of each, alternating, so that the two\n\
              see the machine in the same state (on this shared machine the floor alone moves by a factor of\n\
-             three between quiet and busy moments). Load average (1 min) {} when these benchmarks started,\n\
+             three from one moment to the next). Load average (1 min) {} when these benchmarks started,\n\
              {} when they ended.\n",
             crate::invocation::SLICES,
             self.load_start, self.load_end
