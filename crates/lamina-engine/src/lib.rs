@@ -251,6 +251,29 @@ impl Engine {
         engine
     }
 
+    /// Extract a package (and its layers) into the code cache in the background, so the first invocation
+    /// after a create or a code update finds it ready (AWS prepares code while a function is Pending).
+    pub fn prefetch(
+        self: &Arc<Self>,
+        code_sha256: String,
+        code_zip: PathBuf,
+        layers: Vec<(String, PathBuf)>,
+    ) {
+        let engine = Arc::clone(self);
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        handle.spawn_blocking(move || {
+            if let Err(e) = engine.cache.code_dir(&code_sha256, &code_zip) {
+                tracing::warn!(error = %e, "prefetching code failed; the first invocation will retry");
+            }
+            let blobs: Vec<LayerBlob> = layers.into_iter().map(|(sha256, zip)| LayerBlob { sha256, zip }).collect();
+            if let Err(e) = engine.cache.opt_dir(&blobs) {
+                tracing::warn!(error = %e, "prefetching layers failed; the first invocation will retry");
+            }
+        });
+    }
+
     /// Where logs are stored.
     pub fn logs_dir(&self) -> PathBuf {
         self.cfg.data_dir.join("logs")

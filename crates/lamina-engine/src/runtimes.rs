@@ -788,7 +788,10 @@ fn check_stamp(def: &RuntimeDef, dir: &Path, interp: &Interpreter) -> Result<(),
     let Some(stamp) = read_stamp(dir) else {
         return Err(format!("{client} is not installed; {install_cmd}"));
     };
-    if stamp.client != client || stamp.client_version != version || stamp.bundle != bundle(def.family) {
+    if stamp.client != client
+        || stamp.client_version != version
+        || stamp.bundle != bundle(def.family)
+    {
         return Err(format!(
             "{} {} is installed but Lamina uses {client} {version}; {install_cmd}",
             stamp.client, stamp.client_version

@@ -373,6 +373,19 @@ fn reject_unsupported_code(c: &CodeInput) -> ApiResult<()> {
     Ok(())
 }
 
+/// Start extracting a version's code and layers into the engine's cache.
+fn prefetch(state: &AppState, rec: &VersionRecord) {
+    let Some(zip) = state.store.blobs.path(&rec.code_blob) else {
+        return;
+    };
+    let layers = rec
+        .layers
+        .iter()
+        .filter_map(|l| state.store.blobs.path(&l.blob).map(|p| (l.blob.clone(), p)))
+        .collect();
+    state.engine.prefetch(rec.code_blob.clone(), zip, layers);
+}
+
 /// Render `$LATEST` or a version with its decrypted environment.
 pub(super) fn render(
     state: &AppState,
@@ -572,6 +585,7 @@ pub fn create(state: &Arc<AppState>, ctx: &Ctx, input: &Input) -> ApiResult<Repl
     // The response shows the version the caller created, in the creating state, with $LATEST's environment.
     let mut body = render(state, ctx, &name, &rec, None, View::Full)?;
     body["Version"] = json!(shown.version);
+    prefetch(state, &rec);
     transitions::schedule(state, fid);
     Reply::created(body)
 }
@@ -705,6 +719,9 @@ pub fn update_configuration(
         Ok::<_, ApiError>((f.id, rec))
     })?;
     let body = render(state, ctx, &name, &rec, None, View::Full)?;
+    if req.config.layers.is_some() {
+        prefetch(state, &rec);
+    }
     transitions::schedule(state, fid);
     Reply::ok(body)
 }
@@ -785,6 +802,7 @@ pub fn update_code(
         }
         None => render(state, ctx, &name, &rec, None, View::Full)?,
     };
+    prefetch(state, &rec);
     transitions::schedule(state, fid);
     Reply::ok(body)
 }
