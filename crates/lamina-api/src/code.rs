@@ -47,7 +47,7 @@ pub fn ingest(state: &AppState, zip_b64: &str, budget: u64) -> ApiResult<Package
     let summary = inspect_zip(&bytes, budget).map_err(|e| match e {
         ZipError::TooLarge { limit } => invalid(format!("Unzipped size must be smaller than {limit} bytes")),
         ZipError::UnsafePath(name) => invalid(format!(
-            "Could not unzip uploaded file. The deployment package contains an entry with an unsafe path: {name}"
+            "Could not unzip uploaded file. The deployment package contains an entry whose path leaves the package: {name}"
         )),
         _ => invalid("Could not unzip uploaded file. Please check your file, then try to upload again."),
     })?;

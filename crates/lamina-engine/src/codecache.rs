@@ -108,7 +108,7 @@ fn extract(zip: &Path, dir: &Path) -> io::Result<()> {
         let mut entry = archive.by_index(i).map_err(io::Error::other)?;
         let Some(rel) = entry.enclosed_name() else {
             return Err(io::Error::other(format!(
-                "unsafe path in archive: {}",
+                "path leaves the archive: {}",
                 entry.name()
             )));
         };

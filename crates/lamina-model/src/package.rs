@@ -1,4 +1,4 @@
-//! Inspection of uploaded deployment packages and layer zips: entry count, real unzipped size, unsafe names.
+//! Inspection of uploaded deployment packages and layer zips: entry count, real unzipped size, names that would leave the package.
 //!
 //! Everything here works on bytes in memory and never writes to disk. The unzipped size is measured by
 //! decompressing every entry into a counting sink, because the sizes in a zip's headers are whatever the
@@ -41,7 +41,7 @@ const SINK_CHUNK: usize = 64 * 1024;
 /// Checks that `bytes` is a readable zip with safe entry names whose content, decompressed, is at most
 /// `max_unzipped` bytes.
 ///
-/// Names are checked for every entry before anything is decompressed, so an unsafe name is reported
+/// Names are checked for every entry before anything is decompressed, so a name that would leave the package is reported
 /// even in an archive that is also too large. Decompression stops as soon as the running total passes
 /// the limit, so the work done is bounded by `max_unzipped` whatever the archive claims.
 pub fn inspect_zip(bytes: &[u8], max_unzipped: u64) -> Result<ZipSummary, ZipError> {
