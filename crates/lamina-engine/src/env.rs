@@ -134,11 +134,15 @@ pub struct Env {
     next_ready: tokio::sync::Notify,
     init_tx: watch::Sender<InitState>,
     tasks: Mutex<Vec<AbortHandle>>,
+    /// The output pumps: they end on their own at EOF, once every process writing to them is gone.
+    pumps: Mutex<Vec<AbortHandle>>,
     runtime_ready: std::sync::atomic::AtomicBool,
     freeze_after: Option<std::time::Duration>,
     /// Registered extensions.
     pub extensions: crate::extensions::Registry,
     extension_pids: Vec<i32>,
+    /// External extensions launched and not (yet) known to have died before registering.
+    extensions_expected: std::sync::atomic::AtomicUsize,
     function: (String, String, String),
 }
 
@@ -193,29 +197,50 @@ impl Env {
             next_ready: tokio::sync::Notify::new(),
             init_tx,
             tasks: Mutex::new(Vec::new()),
+            pumps: Mutex::new(Vec::new()),
             runtime_ready: std::sync::atomic::AtomicBool::new(false),
             freeze_after: spec.freeze_after,
             extensions: crate::extensions::Registry::default(),
+            extensions_expected: std::sync::atomic::AtomicUsize::new(extension_pids.len()),
             extension_pids,
             function: spec.function,
         });
         let mut handles = Vec::new();
+        let mut pumps = Vec::new();
         for c in ext_children {
             let lamina_sandbox::Spawned { mut child, output } = c;
-            handles.push(
+            pumps.push(
                 tokio::spawn(pump_lines(BufReader::new(output), Arc::clone(&env.log)))
                     .abort_handle(),
             );
+            let weak = Arc::downgrade(&env);
             handles.push(
                 tokio::spawn(async move {
                     let _ = child.wait().await;
+                    // One that exits before registering is no longer waited for (AWS: Extension.Crash).
+                    if let Some(env) = weak.upgrade() {
+                        if *env.init_tx.borrow() == InitState::Running {
+                            env.log.line(
+                                "EXTENSION\tState: LaunchError\tan extension exited during init",
+                            );
+                            let _ = env.extensions_expected.fetch_update(
+                                std::sync::atomic::Ordering::AcqRel,
+                                std::sync::atomic::Ordering::Acquire,
+                                |n| n.checked_sub(1),
+                            );
+                            env.check_ready();
+                        }
+                    }
                 })
                 .abort_handle(),
             );
         }
-        handles.push(
+        pumps.push(
             tokio::spawn(pump_lines(BufReader::new(output), Arc::clone(&env.log))).abort_handle(),
         );
+        if let Ok(mut p) = env.pumps.lock() {
+            p.extend(pumps);
+        }
         let weak = Arc::downgrade(&env);
         handles.push(
             tokio::spawn(async move {
@@ -456,6 +481,10 @@ impl Env {
             .runtime_ready
             .load(std::sync::atomic::Ordering::Acquire)
             && self.extensions.all_parked()
+            && self.extensions.registered()
+                >= self
+                    .extensions_expected
+                    .load(std::sync::atomic::Ordering::Acquire)
         {
             self.init_tx.send_if_modified(|s| {
                 if *s == InitState::Running {
@@ -474,6 +503,25 @@ impl Env {
         if let Ok(mut t) = self.tasks.lock() {
             for h in t.drain(..) {
                 h.abort();
+            }
+        }
+        // The pumps finish by themselves once the killed processes' pipes close, so their last lines (a
+        // crash's traceback, an extension's goodbye) still reach the log; a straggler is stopped later.
+        let pumps: Vec<AbortHandle> = self
+            .pumps
+            .lock()
+            .map(|mut p| p.drain(..).collect())
+            .unwrap_or_default();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                for p in pumps {
+                    p.abort();
+                }
+            });
+        } else {
+            for p in pumps {
+                p.abort();
             }
         }
         self.log.flush();

@@ -123,6 +123,11 @@ impl Registry {
         self.waiting.load(std::sync::atomic::Ordering::Acquire) >= n
     }
 
+    /// How many extensions have registered.
+    pub fn registered(&self) -> usize {
+        self.list.lock().map(|l| l.len()).unwrap_or(0)
+    }
+
     /// True when every registered extension has called `event/next` at least once.
     pub fn all_parked(&self) -> bool {
         self.list
