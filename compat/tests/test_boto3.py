@@ -2045,3 +2045,46 @@ def test_env_values_not_in_server_log(lam, lamina):
     lam.get_function(FunctionName=name)
     lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"PASSWORD": canary + "2"}})
     assert canary not in lamina.log_path.read_text("utf-8", "replace"), "an environment value reached the log"
+
+
+def test_layer_version_permissions_as_aws_records_them(lam):
+    """AddLayerVersionPermission / GetLayerVersionPolicy / RemoveLayerVersionPermission (recorded shapes)."""
+    import json as _json
+    name = support.unique("lp")
+    arn = lam.publish_layer_version(LayerName=name, Content={"ZipFile": support.make_zip()})["LayerVersionArn"]
+    with pytest.raises(ClientError) as e:
+        lam.get_layer_version_policy(LayerName=name, VersionNumber=1)
+    assert e.value.response["Error"]["Message"] == "No policy is associated with the given resource."
+    r = lam.add_layer_version_permission(LayerName=name, VersionNumber=1, StatementId="s1",
+                                         Action="lambda:GetLayerVersion", Principal="*")
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 201
+    assert _json.loads(r["Statement"]) == {"Sid": "s1", "Effect": "Allow", "Principal": "*",
+                                            "Action": "lambda:GetLayerVersion", "Resource": arn}
+    with pytest.raises(ClientError) as e:
+        lam.add_layer_version_permission(LayerName=name, VersionNumber=1, StatementId="s2", Action="*", Principal="*")
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert e.value.response["Error"]["Message"] == ("1 validation error detected: Value '*' at 'action' failed to satisfy "
+                                                    "constraint: Member must satisfy regular expression pattern: lambda:GetLayerVersion")
+    with pytest.raises(ClientError) as e:
+        lam.add_layer_version_permission(LayerName=name, VersionNumber=1, StatementId="s1",
+                                         Action="lambda:GetLayerVersion", Principal="*")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    with pytest.raises(ClientError) as e:
+        lam.add_layer_version_permission(LayerName=name, VersionNumber=1, StatementId="s3", Action="lambda:GetLayerVersion",
+                                         Principal="123456789012", RevisionId="wrong")
+    assert e.value.response["Error"]["Code"] == "PreconditionFailedException"
+    with pytest.raises(ClientError) as e:
+        lam.add_layer_version_permission(LayerName=name, VersionNumber=2, StatementId="s3", Action="lambda:GetLayerVersion",
+                                         Principal="*")
+    assert e.value.response["Error"]["Message"] == f"Layer version {arn[:-1]}2 does not exist."
+    policy = lam.get_layer_version_policy(LayerName=name, VersionNumber=1)
+    assert [s["Sid"] for s in _json.loads(policy["Policy"])["Statement"]] == ["s1"]
+    with pytest.raises(ClientError) as e:
+        lam.remove_layer_version_permission(LayerName=name, VersionNumber=1, StatementId="nope")
+    assert e.value.response["Error"]["Message"] == "Statement nope is not found in resource policy."
+    d = lam.remove_layer_version_permission(LayerName=name, VersionNumber=1, StatementId="s1",
+                                            RevisionId=policy["RevisionId"])
+    assert d["ResponseMetadata"]["HTTPStatusCode"] == 204
+    with pytest.raises(ClientError) as e:
+        lam.get_layer_version_policy(LayerName=name, VersionNumber=1)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404

@@ -35,6 +35,9 @@ pub enum Op {
     GetLayerVersion,
     DeleteLayerVersion,
     GetFunctionCodeSigningConfig,
+    AddLayerVersionPermission,
+    GetLayerVersionPolicy,
+    RemoveLayerVersionPermission,
     PutFunctionEventInvokeConfig,
     UpdateFunctionEventInvokeConfig,
     GetFunctionEventInvokeConfig,
@@ -78,6 +81,9 @@ impl Op {
             Op::GetLayerVersion => "GetLayerVersion",
             Op::DeleteLayerVersion => "DeleteLayerVersion",
             Op::GetFunctionCodeSigningConfig => "GetFunctionCodeSigningConfig",
+            Op::AddLayerVersionPermission => "AddLayerVersionPermission",
+            Op::GetLayerVersionPolicy => "GetLayerVersionPolicy",
+            Op::RemoveLayerVersionPermission => "RemoveLayerVersionPermission",
             Op::PutFunctionEventInvokeConfig => "PutFunctionEventInvokeConfig",
             Op::UpdateFunctionEventInvokeConfig => "UpdateFunctionEventInvokeConfig",
             Op::GetFunctionEventInvokeConfig => "GetFunctionEventInvokeConfig",
@@ -118,6 +124,7 @@ impl Op {
                 | Op::GetLayerVersion
                 | Op::GetFunctionCodeSigningConfig
                 | Op::GetFunctionEventInvokeConfig
+                | Op::GetLayerVersionPolicy
                 | Op::ListFunctionEventInvokeConfigs
                 | Op::Invoke
         )
@@ -220,6 +227,17 @@ pub fn route(method: &http::Method, raw_path: &str, query: &[(String, String)]) 
         (&M::DELETE, ["2018-10-31", "layers", l, "versions", v]) => {
             mk(Op::DeleteLayerVersion, l, v)
         }
+        (&M::POST, ["2018-10-31", "layers", l, "versions", v, "policy"]) => {
+            mk(Op::AddLayerVersionPermission, l, v)
+        }
+        (&M::GET, ["2018-10-31", "layers", l, "versions", v, "policy"]) => {
+            mk(Op::GetLayerVersionPolicy, l, v)
+        }
+        (&M::DELETE, ["2018-10-31", "layers", l, "versions", v, "policy", sid]) => Some(Route {
+            op: Op::RemoveLayerVersionPermission,
+            target: decode(l),
+            sub: format!("{}/{}", decode(v), decode(sid)),
+        }),
         (&M::PUT, ["2019-09-25", "functions", f, "event-invoke-config"]) => {
             mk(Op::PutFunctionEventInvokeConfig, f, "")
         }

@@ -143,6 +143,9 @@ pub struct LayerVersionRecord {
     pub unzipped_size: u64,
     /// Blob name.
     pub blob: String,
+    /// Usage permissions: the policy document (JSON) and its RevisionId.
+    #[serde(default)]
+    pub policy: Option<(String, String)>,
 }
 
 /// A stored access key (secret sealed by the keyring).
@@ -609,6 +612,19 @@ pub fn get_layer_version(
     Ok(s.map(|s| serde_json::from_str(&s)).transpose()?)
 }
 
+/// Rewrite a layer version's record (its policy); the code and sizes never change.
+pub fn update_layer_version(
+    db: &Db<'_>,
+    layer_id: i64,
+    rec: &LayerVersionRecord,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE layer_versions SET record = ?3 WHERE layer_id = ?1 AND version = ?2",
+        params![layer_id, rec.version, serde_json::to_string(rec)?],
+    )?;
+    Ok(())
+}
+
 /// Delete one layer version (the number is never reused).
 pub fn delete_layer_version(db: &Db<'_>, layer_id: i64, version: i64) -> Result<(), StoreError> {
     let old: Option<i64> = db
@@ -851,6 +867,7 @@ mod tests {
                 code_size: 11,
                 unzipped_size: 0,
                 blob: String::new(),
+                policy: None,
             };
             put_layer_version(db, layer, &lv)?;
             let (code, n) = total_code_size(db, "a", "r")?;

@@ -179,6 +179,7 @@ pub fn publish(state: &Arc<AppState>, ctx: &Ctx, target: &str, input: &Input) ->
             code_size: pkg.blob.size,
             unzipped_size: pkg.unzipped,
             blob: pkg.blob.hex(),
+            policy: None,
         };
         records::put_layer_version(db, layer_id, &rec)?;
         Ok::<_, ApiError>(rec)
@@ -339,6 +340,197 @@ pub fn delete(state: &Arc<AppState>, ctx: &Ctx, target: &str, version: &str) -> 
         if let Some((id, _)) = records::find_layer(db, &ctx.account, &ctx.region, &name)? {
             records::delete_layer_version(db, id, n)?;
         }
+        Ok::<_, ApiError>(())
+    })?;
+    Reply::no_content()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LayerPermissionInput {
+    statement_id: Option<String>,
+    action: Option<String>,
+    principal: Option<String>,
+    organization_id: Option<String>,
+    revision_id: Option<String>,
+}
+
+const LAYER_REVISION_MISMATCH: &str =
+    "The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to retrieve the latest Revision Id";
+
+/// Load a layer version for a policy operation; missing → 404 `Layer version {arn} does not exist.`
+fn policy_target(
+    db: &lamina_store::Db<'_>,
+    ctx: &Ctx,
+    name: &str,
+    version: i64,
+) -> ApiResult<(i64, LayerVersionRecord)> {
+    let missing = || {
+        not_found(format!(
+            "Layer version {} does not exist.",
+            lamina_model::arn::layer_version(&ctx.region, &ctx.account, name, version)
+        ))
+    };
+    let (id, _) = records::find_layer(db, &ctx.account, &ctx.region, name)?.ok_or_else(missing)?;
+    let rec = records::get_layer_version(db, id, version)?.ok_or_else(missing)?;
+    Ok((id, rec))
+}
+
+/// `POST /2018-10-31/layers/{L}/versions/{N}/policy` (AddLayerVersionPermission).
+pub fn add_permission(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    target: &str,
+    version: &str,
+    input: &Input,
+) -> ApiResult<Reply> {
+    let name = layer_name(ctx, target)?;
+    let n = version_number(version)?;
+    let req: LayerPermissionInput = input.json()?;
+    let (Some(sid), Some(action), Some(principal)) =
+        (&req.statement_id, &req.action, &req.principal)
+    else {
+        let mut v = Vec::new();
+        for (val, path) in [
+            (&req.action, "action"),
+            (&req.principal, "principal"),
+            (&req.statement_id, "statementId"),
+        ] {
+            if val.is_none() {
+                v.push(Violation::null(path));
+            }
+        }
+        return Err(LambdaError::Validation(v).into());
+    };
+    lamina_model::names::validate_statement_id(sid, false)?;
+    let mut vs = Violations::default();
+    if action != "lambda:GetLayerVersion" {
+        vs.push(Violation::new(
+            action,
+            "action",
+            "Member must satisfy regular expression pattern: lambda:GetLayerVersion",
+        ));
+    }
+    let account_principal = principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit());
+    if principal != "*" && !account_principal && !principal.starts_with("arn:aws:iam::") {
+        vs.push(Violation::new(principal, "principal", r"Member must satisfy regular expression pattern: \d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root"));
+    }
+    if let Some(o) = &req.organization_id {
+        let ok = o.strip_prefix("o-").is_some_and(|r| {
+            (10..=32).contains(&r.len())
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+        if !ok {
+            vs.push(Violation::new(
+                o,
+                "organizationId",
+                "Member must satisfy regular expression pattern: o-[a-z0-9]{10,32}",
+            ));
+        }
+    }
+    vs.finish()?;
+    let (statement, rev) = state.store.tx(|db| {
+        let (id, mut rec) = policy_target(db, ctx, &name, n)?;
+        // botocore sends this operation's RevisionId in the query string.
+        let given = input.q("RevisionId").map(str::to_string).or_else(|| req.revision_id.clone());
+        if let (Some(given), Some((_, current))) = (&given, &rec.policy) {
+            if given != current {
+                return Err(ApiError::Lambda(LambdaError::PreconditionFailed(LAYER_REVISION_MISMATCH.into())));
+            }
+        }
+        let mut doc: Value = match &rec.policy {
+            Some((d, _)) => serde_json::from_str(d).map_err(lamina_store::StoreError::from)?,
+            None => json!({ "Version": "2012-10-17", "Id": "default", "Statement": [] }),
+        };
+        let statements = doc["Statement"].as_array_mut().ok_or_else(|| ApiError::Lambda(LambdaError::Service("Corrupt layer policy".into())))?;
+        if statements.iter().any(|s| s["Sid"] == json!(sid)) {
+            return Err(crate::error::conflict(format!(
+                "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
+            )));
+        }
+        let who = if account_principal { json!({ "AWS": format!("arn:aws:iam::{principal}:root") }) } else if principal == "*" { json!("*") } else { json!({ "AWS": principal }) };
+        let mut st = json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": who,
+            "Action": action,
+            "Resource": lamina_model::arn::layer_version(&ctx.region, &ctx.account, &name, n),
+        });
+        if let Some(o) = &req.organization_id {
+            st["Condition"] = json!({ "StringEquals": { "aws:PrincipalOrgID": o } });
+        }
+        statements.push(st.clone());
+        let rev = uuid::Uuid::new_v4().to_string();
+        rec.policy = Some((serde_json::to_string(&doc).map_err(lamina_store::StoreError::from)?, rev.clone()));
+        records::update_layer_version(db, id, &rec)?;
+        Ok::<_, ApiError>((st, rev))
+    })?;
+    Reply::created(json!({ "Statement": statement.to_string(), "RevisionId": rev }))
+}
+
+/// `GET /2018-10-31/layers/{L}/versions/{N}/policy` (GetLayerVersionPolicy).
+pub fn get_policy(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    target: &str,
+    version: &str,
+) -> ApiResult<Reply> {
+    let name = layer_name(ctx, target)?;
+    let n = version_number(version)?;
+    let rec = state
+        .store
+        .tx(|db| policy_target(db, ctx, &name, n).map(|(_, r)| r))?;
+    let (doc, rev) = rec
+        .policy
+        .ok_or_else(|| not_found("No policy is associated with the given resource."))?;
+    Reply::ok(json!({ "Policy": doc, "RevisionId": rev }))
+}
+
+/// `DELETE /2018-10-31/layers/{L}/versions/{N}/policy/{Sid}` (RemoveLayerVersionPermission).
+pub fn remove_permission(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    target: &str,
+    version: &str,
+    sid: &str,
+    input: &Input,
+) -> ApiResult<Reply> {
+    let name = layer_name(ctx, target)?;
+    let n = version_number(version)?;
+    lamina_model::names::validate_statement_id(sid, true)?;
+    state.store.tx(|db| {
+        let (id, mut rec) = policy_target(db, ctx, &name, n)?;
+        let Some((doc, current)) = rec.policy.clone() else {
+            return Err(not_found(
+                "No policy is associated with the given resource.",
+            ));
+        };
+        if input.q("RevisionId").is_some_and(|g| g != current) {
+            return Err(ApiError::Lambda(LambdaError::PreconditionFailed(
+                LAYER_REVISION_MISMATCH.into(),
+            )));
+        }
+        let mut doc: Value = serde_json::from_str(&doc).map_err(lamina_store::StoreError::from)?;
+        let statements = doc["Statement"]
+            .as_array_mut()
+            .ok_or_else(|| ApiError::Lambda(LambdaError::Service("Corrupt layer policy".into())))?;
+        let before = statements.len();
+        statements.retain(|s| s["Sid"] != json!(sid));
+        if statements.len() == before {
+            return Err(not_found(format!(
+                "Statement {sid} is not found in resource policy."
+            )));
+        }
+        rec.policy = if statements.is_empty() {
+            None
+        } else {
+            Some((
+                serde_json::to_string(&doc).map_err(lamina_store::StoreError::from)?,
+                uuid::Uuid::new_v4().to_string(),
+            ))
+        };
+        records::update_layer_version(db, id, &rec)?;
         Ok::<_, ApiError>(())
     })?;
     Reply::no_content()

@@ -60,6 +60,12 @@ pub fn dispatch(
         Op::GetLayerVersion => layers::get(state, ctx, t, s),
         Op::GetLayerVersionByArn => layers::get_by_arn(state, ctx, input),
         Op::DeleteLayerVersion => layers::delete(state, ctx, t, s),
+        Op::AddLayerVersionPermission => layers::add_permission(state, ctx, t, s, input),
+        Op::GetLayerVersionPolicy => layers::get_policy(state, ctx, t, s),
+        Op::RemoveLayerVersionPermission => {
+            let (v, sid) = s.split_once('/').unwrap_or((s, ""));
+            layers::remove_permission(state, ctx, t, v, sid, input)
+        }
         Op::PutFunctionEventInvokeConfig => invoke_config::put(state, ctx, t, input, false),
         Op::UpdateFunctionEventInvokeConfig => invoke_config::put(state, ctx, t, input, true),
         Op::GetFunctionEventInvokeConfig => invoke_config::get(state, ctx, t, input),
