@@ -387,21 +387,8 @@ pub fn add_permission(
     let name = layer_name(ctx, target)?;
     let n = version_number(version)?;
     let req: LayerPermissionInput = input.json()?;
-    let (Some(sid), Some(action), Some(principal)) =
-        (&req.statement_id, &req.action, &req.principal)
-    else {
-        let mut v = Vec::new();
-        for (val, path) in [
-            (&req.action, "action"),
-            (&req.principal, "principal"),
-            (&req.statement_id, "statementId"),
-        ] {
-            if val.is_none() {
-                v.push(Violation::null(path));
-            }
-        }
-        return Err(LambdaError::Validation(v).into());
-    };
+    let (sid, action, principal) =
+        super::statements::required(&req.statement_id, &req.action, &req.principal)?;
     lamina_model::names::validate_statement_id(sid, false)?;
     let mut vs = Violations::default();
     if action != "lambda:GetLayerVersion" {
@@ -415,41 +402,29 @@ pub fn add_permission(
     if principal != "*" && !account_principal && !principal.starts_with("arn:aws:iam::") {
         vs.push(Violation::new(principal, "principal", r"Member must satisfy regular expression pattern: \d{12}|\*|arn:(aws[a-zA-Z-]*):iam::\d{12}:root"));
     }
-    if let Some(o) = &req.organization_id {
-        let ok = o.strip_prefix("o-").is_some_and(|r| {
-            (10..=32).contains(&r.len())
-                && r.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-        if !ok {
-            vs.push(Violation::new(
-                o,
-                "organizationId",
-                "Member must satisfy regular expression pattern: o-[a-z0-9]{10,32}",
-            ));
-        }
-    }
+    super::statements::check_org_id(&mut vs, req.organization_id.as_deref(), "organizationId");
     vs.finish()?;
     let (statement, rev) = state.store.tx(|db| {
         let (id, mut rec) = policy_target(db, ctx, &name, n)?;
         // botocore sends this operation's RevisionId in the query string.
-        let given = input.q("RevisionId").map(str::to_string).or_else(|| req.revision_id.clone());
+        let given = input
+            .q("RevisionId")
+            .map(str::to_string)
+            .or_else(|| req.revision_id.clone());
         if let (Some(given), Some((_, current))) = (&given, &rec.policy) {
             if given != current {
-                return Err(ApiError::Lambda(LambdaError::PreconditionFailed(LAYER_REVISION_MISMATCH.into())));
+                return Err(ApiError::Lambda(LambdaError::PreconditionFailed(
+                    LAYER_REVISION_MISMATCH.into(),
+                )));
             }
         }
-        let mut doc: Value = match &rec.policy {
-            Some((d, _)) => serde_json::from_str(d).map_err(lamina_store::StoreError::from)?,
-            None => json!({ "Version": "2012-10-17", "Id": "default", "Statement": [] }),
+        let who = if account_principal {
+            json!({ "AWS": format!("arn:aws:iam::{principal}:root") })
+        } else if principal == "*" {
+            json!("*")
+        } else {
+            json!({ "AWS": principal })
         };
-        let statements = doc["Statement"].as_array_mut().ok_or_else(|| ApiError::Lambda(LambdaError::Service("Corrupt layer policy".into())))?;
-        if statements.iter().any(|s| s["Sid"] == json!(sid)) {
-            return Err(crate::error::conflict(format!(
-                "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
-            )));
-        }
-        let who = if account_principal { json!({ "AWS": format!("arn:aws:iam::{principal}:root") }) } else if principal == "*" { json!("*") } else { json!({ "AWS": principal }) };
         let mut st = json!({
             "Sid": sid,
             "Effect": "Allow",
@@ -460,9 +435,10 @@ pub fn add_permission(
         if let Some(o) = &req.organization_id {
             st["Condition"] = json!({ "StringEquals": { "aws:PrincipalOrgID": o } });
         }
-        statements.push(st.clone());
+        let text =
+            super::statements::add(rec.policy.as_ref().map(|(d, _)| d.as_str()), st.clone())?;
         let rev = uuid::Uuid::new_v4().to_string();
-        rec.policy = Some((serde_json::to_string(&doc).map_err(lamina_store::StoreError::from)?, rev.clone()));
+        rec.policy = Some((text, rev.clone()));
         records::update_layer_version(db, id, &rec)?;
         Ok::<_, ApiError>((st, rev))
     })?;
@@ -511,25 +487,8 @@ pub fn remove_permission(
                 LAYER_REVISION_MISMATCH.into(),
             )));
         }
-        let mut doc: Value = serde_json::from_str(&doc).map_err(lamina_store::StoreError::from)?;
-        let statements = doc["Statement"]
-            .as_array_mut()
-            .ok_or_else(|| ApiError::Lambda(LambdaError::Service("Corrupt layer policy".into())))?;
-        let before = statements.len();
-        statements.retain(|s| s["Sid"] != json!(sid));
-        if statements.len() == before {
-            return Err(not_found(format!(
-                "Statement {sid} is not found in resource policy."
-            )));
-        }
-        rec.policy = if statements.is_empty() {
-            None
-        } else {
-            Some((
-                serde_json::to_string(&doc).map_err(lamina_store::StoreError::from)?,
-                uuid::Uuid::new_v4().to_string(),
-            ))
-        };
+        rec.policy = super::statements::remove(&doc, sid)?
+            .map(|text| (text, uuid::Uuid::new_v4().to_string()));
         records::update_layer_version(db, id, &rec)?;
         Ok::<_, ApiError>(())
     })?;

@@ -6,6 +6,7 @@ pub mod invoke;
 mod invoke_config;
 mod layers;
 mod policy;
+mod statements;
 mod versions;
 
 use crate::edge::{Ctx, Reply};

@@ -1,8 +1,9 @@
 //! AddPermission, GetPolicy, RemovePermission: per-qualifier resource policies (§1.3).
 
 use super::check_revision;
+use super::statements;
 use crate::edge::{Ctx, Reply};
-use crate::error::{conflict, invalid, not_found, ApiError, ApiResult};
+use crate::error::{invalid, not_found, ApiError, ApiResult};
 use crate::input::Input;
 use crate::resolve::{self, function_ref, FnRef, Target};
 use crate::state::AppState;
@@ -35,21 +36,8 @@ struct AddInput {
 
 fn validate_add(req: &AddInput) -> ApiResult<(String, String, String)> {
     let mut vs = Violations::default();
-    let (Some(sid), Some(action), Some(principal)) =
-        (&req.statement_id, &req.action, &req.principal)
-    else {
-        let mut v = Vec::new();
-        for (val, path) in [
-            (&req.action, "action"),
-            (&req.principal, "principal"),
-            (&req.statement_id, "statementId"),
-        ] {
-            if val.is_none() {
-                v.push(Violation::null(path));
-            }
-        }
-        return Err(LambdaError::Validation(v).into());
-    };
+    let (sid, action, principal) =
+        statements::required(&req.statement_id, &req.action, &req.principal)?;
     validate_statement_id(sid, false)?;
     let action_ok = action == "*"
         || action == "lambda:*"
@@ -79,20 +67,7 @@ fn validate_add(req: &AddInput) -> ApiResult<(String, String, String)> {
             ));
         }
     }
-    if let Some(o) = &req.principal_org_id {
-        let ok = o.strip_prefix("o-").is_some_and(|r| {
-            (10..=32).contains(&r.len())
-                && r.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-        if !ok {
-            vs.push(Violation::new(
-                o,
-                "principalOrgID",
-                "Member must satisfy regular expression pattern: o-[a-z0-9]{10,32}",
-            ));
-        }
-    }
+    statements::check_org_id(&mut vs, req.principal_org_id.as_deref(), "principalOrgID");
     if let Some(t) = &req.event_source_token {
         vs.length(Some(t), "eventSourceToken", 0, 256);
     }
@@ -116,7 +91,7 @@ fn validate_add(req: &AddInput) -> ApiResult<(String, String, String)> {
         &["NONE", "AWS_IAM"],
     );
     vs.finish()?;
-    Ok((sid.clone(), action.clone(), principal.clone()))
+    Ok((sid.to_string(), action.to_string(), principal.to_string()))
 }
 
 fn principal_json(p: &str) -> ApiResult<Value> {
@@ -190,16 +165,6 @@ pub fn add(state: &Arc<AppState>, ctx: &Ctx, target: &str, input: &Input) -> Api
             Some(q) => arn::function_qualified(&ctx.region, &ctx.account, &f.name, q),
             None => arn::function(&ctx.region, &ctx.account, &f.name),
         };
-        let mut doc: Value = match records::get_policy(db, f.id, &key)? {
-            Some((d, _)) => serde_json::from_str(&d).map_err(lamina_store::StoreError::from)?,
-            None => json!({ "Version": "2012-10-17", "Id": "default", "Statement": [] }),
-        };
-        let statements = doc["Statement"].as_array_mut().ok_or_else(|| ApiError::Lambda(LambdaError::Service("Corrupt policy".into())))?;
-        if statements.iter().any(|s| s["Sid"] == json!(sid)) {
-            return Err(conflict(format!(
-                "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
-            )));
-        }
         let mut st = Map::new();
         st.insert("Sid".into(), json!(sid));
         st.insert("Effect".into(), json!("Allow"));
@@ -227,19 +192,24 @@ pub fn add(state: &Arc<AppState>, ctx: &Ctx, target: &str, input: &Input) -> Api
             cond.insert("ArnLike".into(), json!({ "AWS:SourceArn": a }));
         }
         if req.invoked_via_function_url == Some(true) {
-            cond.insert("Bool".into(), json!({ "lambda:InvokedViaFunctionUrl": "true" }));
+            cond.insert(
+                "Bool".into(),
+                json!({ "lambda:InvokedViaFunctionUrl": "true" }),
+            );
         }
         if !cond.is_empty() {
             st.insert("Condition".into(), Value::Object(cond));
         }
         let st = Value::Object(st);
-        statements.push(st.clone());
-        let text = serde_json::to_string(&doc).map_err(lamina_store::StoreError::from)?;
+        let current = records::get_policy(db, f.id, &key)?.map(|(d, _)| d);
+        let text = statements::add(current.as_deref(), st.clone())?;
         if text.len() > POLICY_MAX {
-            return Err(ApiError::Lambda(LambdaError::PolicyLengthExceeded(format!(
-                "The final policy size ({}) is bigger than the limit ({POLICY_MAX}).",
-                text.len()
-            ))));
+            return Err(ApiError::Lambda(LambdaError::PolicyLengthExceeded(
+                format!(
+                    "The final policy size ({}) is bigger than the limit ({POLICY_MAX}).",
+                    text.len()
+                ),
+            )));
         }
         records::put_policy(db, f.id, &key, Some((&text, &super::new_revision())))?;
         Ok::<_, ApiError>(st)
@@ -283,22 +253,11 @@ pub fn remove(
         check_revision(input.q("RevisionId"), &rev)?;
         let (doc, _) = records::get_policy(db, f.id, &key)?
             .ok_or_else(|| not_found("No policy is associated with the given resource."))?;
-        let mut doc: Value = serde_json::from_str(&doc).map_err(lamina_store::StoreError::from)?;
-        let statements = doc["Statement"]
-            .as_array_mut()
-            .ok_or_else(|| ApiError::Lambda(LambdaError::Service("Corrupt policy".into())))?;
-        let before = statements.len();
-        statements.retain(|s| s["Sid"] != json!(sid));
-        if statements.len() == before {
-            return Err(not_found(format!(
-                "Statement {sid} is not found in resource policy."
-            )));
-        }
-        if statements.is_empty() {
-            records::put_policy(db, f.id, &key, None)?;
-        } else {
-            let text = serde_json::to_string(&doc).map_err(lamina_store::StoreError::from)?;
-            records::put_policy(db, f.id, &key, Some((&text, &super::new_revision())))?;
+        match statements::remove(&doc, sid)? {
+            None => records::put_policy(db, f.id, &key, None)?,
+            Some(text) => {
+                records::put_policy(db, f.id, &key, Some((&text, &super::new_revision())))?
+            }
         }
         Ok::<_, ApiError>(())
     })?;
