@@ -537,16 +537,21 @@ impl Engine {
         if req.tail {
             log.start_tail();
         }
-        let rid = &req.request_id;
-        log.line(&format!("START RequestId: {rid} Version: {}", spec.version));
-        log.line(&format!("END RequestId: {rid}"));
-        log.line(&format!(
-            "REPORT RequestId: {rid}\tDuration: 0.00 ms\tBilled Duration: 0 ms\tMemory Size: {} MB\tMax Memory Used: 0 MB\tStatus: error\tError Type: {error_type}",
-            spec.memory_mb
-        ));
+        log.line(&start_line(&req.request_id, &spec.version));
+        write_end_and_report(
+            &log,
+            &Report {
+                request_id: &req.request_id,
+                duration_ms: 0.0,
+                billed_ms: 0,
+                memory_mb: spec.memory_mb,
+                max_memory_mb: 0,
+                init_ms: None,
+                status: Status::Error(error_type.to_string()),
+            },
+        );
         log.flush();
-        req.tail
-            .then(|| base64::engine::general_purpose::STANDARD.encode(log.take_tail()))
+        tail_result(&log, req.tail)
     }
 
     fn init_failed(
@@ -585,28 +590,29 @@ impl Engine {
         if req.tail {
             log.start_tail();
         }
-        let suffix = if status == "timeout" {
-            "Status: timeout".to_string()
+        let status = if status == "timeout" {
+            Status::Timeout
         } else {
-            format!("Status: error\tError Type: {error_type}")
+            Status::Error(error_type)
         };
         log.line(&format!(
-            "INIT_REPORT Init Duration: {init_ms:.2} ms\tPhase: init\t{suffix}"
+            "INIT_REPORT Init Duration: {init_ms:.2} ms\tPhase: init\t{}",
+            status.text()
         ));
-        log.line(&format!(
-            "START RequestId: {id} Version: {}",
-            req.spec.version
-        ));
-        log.line(&format!("END RequestId: {id}"));
-        log.line(&format!(
-            "REPORT RequestId: {id}\tDuration: {init_ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t{suffix}",
-            init_ms.ceil() as u64,
-            req.spec.memory_mb,
-            env.max_memory_mb()
-        ));
-        let log_result = req
-            .tail
-            .then(|| base64::engine::general_purpose::STANDARD.encode(log.take_tail()));
+        log.line(&start_line(id, &req.spec.version));
+        write_end_and_report(
+            log,
+            &Report {
+                request_id: id,
+                duration_ms: init_ms,
+                billed_ms: init_ms.ceil() as u64,
+                memory_mb: req.spec.memory_mb,
+                max_memory_mb: env.max_memory_mb(),
+                init_ms: None,
+                status,
+            },
+        );
+        let log_result = tail_result(log, req.tail);
         env.shutdown();
         InvokeResponse {
             body,
@@ -628,7 +634,7 @@ impl Engine {
         if req.tail {
             log.start_tail();
         }
-        log.line(&format!("START RequestId: {id} Version: {}", spec.version));
+        log.line(&start_line(&id, &spec.version));
         let started = Instant::now();
         let timeout = Duration::from_secs(u64::from(spec.timeout_s));
         let deadline_ms = chrono::Utc::now().timestamp_millis() + timeout.as_millis() as i64;
@@ -695,29 +701,26 @@ impl Engine {
         if !keep {
             env.shutdown();
         }
-        log.line(&format!("END RequestId: {id}"));
-        let mut report = format!(
-            "REPORT RequestId: {id}\tDuration: {duration_ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t",
-            duration_ms.ceil().max(1.0) as u64,
-            spec.memory_mb,
-            max_memory
+        let status = if timed_out {
+            Status::Timeout
+        } else if keep {
+            Status::Success
+        } else {
+            Status::Error(err_type.unwrap_or_else(|| "Runtime.Unknown".into()))
+        };
+        write_end_and_report(
+            &log,
+            &Report {
+                request_id: &id,
+                duration_ms,
+                billed_ms: duration_ms.ceil().max(1.0) as u64,
+                memory_mb: spec.memory_mb,
+                max_memory_mb: max_memory,
+                init_ms,
+                status,
+            },
         );
-        if let Some(i) = init_ms {
-            report.push_str(&format!("Init Duration: {i:.2} ms\t"));
-        }
-        if timed_out {
-            report.push_str("Status: timeout");
-        } else if !keep {
-            report.push_str(&format!(
-                "Status: error\tError Type: {}",
-                err_type.as_deref().unwrap_or("Runtime.Unknown")
-            ));
-        }
-        // Fields end with a tab, as AWS prints them; a failure status closes the line without one.
-        log.line(&report);
-        let log_result = req
-            .tail
-            .then(|| base64::engine::general_purpose::STANDARD.encode(log.take_tail()));
+        let log_result = tail_result(&log, req.tail);
         if keep {
             self.put_idle(k, env);
         }
@@ -727,6 +730,58 @@ impl Engine {
             log_result,
         }
     }
+}
+
+/// How an invocation ended, as REPORT states it.
+enum Status {
+    Success,
+    Timeout,
+    Error(String),
+}
+
+impl Status {
+    /// The closing `Status: …` text (empty on success).
+    fn text(&self) -> String {
+        match self {
+            Status::Success => String::new(),
+            Status::Timeout => "Status: timeout".into(),
+            Status::Error(t) => format!("Status: error\tError Type: {t}"),
+        }
+    }
+}
+
+/// The numbers of one REPORT line.
+struct Report<'a> {
+    request_id: &'a str,
+    duration_ms: f64,
+    billed_ms: u64,
+    memory_mb: u32,
+    max_memory_mb: u64,
+    init_ms: Option<f64>,
+    status: Status,
+}
+
+fn start_line(request_id: &str, version: &str) -> String {
+    format!("START RequestId: {request_id} Version: {version}")
+}
+
+/// END and REPORT exactly as AWS prints them: every field followed by a tab; a failure status closes the line.
+fn write_end_and_report(log: &logs::LogStream, r: &Report<'_>) {
+    log.line(&format!("END RequestId: {}", r.request_id));
+    let mut line = format!(
+        "REPORT RequestId: {}\tDuration: {:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t",
+        r.request_id, r.duration_ms, r.billed_ms, r.memory_mb, r.max_memory_mb
+    );
+    if let Some(i) = r.init_ms {
+        line.push_str(&format!("Init Duration: {i:.2} ms\t"));
+    }
+    line.push_str(&r.status.text());
+    log.line(&line);
+}
+
+/// The base64 tail for `X-Amz-Log-Result`, when the caller asked for it.
+fn tail_result(log: &logs::LogStream, tail: bool) -> Option<String> {
+    tail.then(|| base64::engine::general_purpose::STANDARD.encode(log.take_tail()))
 }
 
 fn error_type_of(body: &[u8]) -> Option<String> {
@@ -793,14 +848,17 @@ fn prepare(
         .opt_dir(&layers)
         .map_err(|e| EngineError::Internal(format!("cannot extract layers: {e}")))?;
     let mut note = None;
-    let launch = match runtimes::launch(
-        &spec.runtime,
-        rcfg,
-        &task_root,
-        &opt,
-        &spec.handler,
-        spec.memory_mb,
-    ) {
+    let try_launch = || {
+        runtimes::launch(
+            &spec.runtime,
+            rcfg,
+            &task_root,
+            &opt,
+            &spec.handler,
+            spec.memory_mb,
+        )
+    };
+    let launch = match try_launch() {
         Ok(l) => l,
         Err(runtimes::RuntimeError::ClientMissing { .. }) => {
             runtimes::install(&spec.runtime, rcfg)
@@ -809,15 +867,7 @@ fn prepare(
                 "Lamina installed the runtime client for {}",
                 spec.runtime
             ));
-            runtimes::launch(
-                &spec.runtime,
-                rcfg,
-                &task_root,
-                &opt,
-                &spec.handler,
-                spec.memory_mb,
-            )
-            .map_err(|e| EngineError::RuntimeUnavailable(e.to_string()))?
+            try_launch().map_err(|e| EngineError::RuntimeUnavailable(e.to_string()))?
         }
         Err(runtimes::RuntimeError::BootstrapNotFound { .. }) => {
             return Err(EngineError::InvalidEntrypoint(
